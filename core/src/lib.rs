@@ -1,0 +1,12 @@
+//! Microscope's core: unit names, renderer messages and (with the `ml` feature) the tensor code
+//! that models and feature visualization share between the native CLI and the browser renderer.
+//!
+//! The crate never touches the browser (no web-sys) and works on bytes rather than files, so the
+//! same code runs natively and in wasm.
+
+pub mod protocol;
+#[cfg(feature = "ml")]
+pub mod smoke;
+pub mod unit;
+
+pub use unit::{UnitId, UnitIdError};

@@ -1,0 +1,112 @@
+//! Unit names: lucid's `"layer:unit"` text form and the URL form `/models/<model>/<layer>/<unit>`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// One unit (a channel) of one layer, named as lucid names it: `"blocks.8:50"`.
+///
+/// Layer names may contain dots and underscores but no `:` or `/`, so both the text form and
+/// the URL form parse back to the same value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct UnitId {
+    /// Name of the layer, e.g. `blocks.8` or `blocks.8.expand`.
+    pub layer: String,
+    /// Index of the channel within the layer.
+    pub unit: usize,
+}
+
+/// Why a `"layer:unit"` text did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnitIdError {
+    /// The text has no `:` separating layer and unit.
+    #[error("`{0}` is not of the form layer:unit (for example blocks.8:50)")]
+    MissingColon(String),
+    /// The layer part is empty or holds a character that layer names never have.
+    #[error("`{0}` is not a valid layer name (letters, digits, '.', '_' and '-' only)")]
+    BadLayer(String),
+    /// The unit part is not a non-negative integer.
+    #[error("`{0}` is not a unit index (a non-negative integer)")]
+    BadUnit(String),
+}
+
+impl UnitId {
+    /// A unit of a layer.
+    pub fn new(layer: impl Into<String>, unit: usize) -> Self {
+        Self { layer: layer.into(), unit }
+    }
+
+    /// The path of this unit's page in the viewer for `model`.
+    pub fn url_path(&self, model: &str) -> String {
+        format!("/models/{model}/{}/{}", self.layer, self.unit)
+    }
+}
+
+/// Whether `name` can name a layer (or a model): non-empty, and only ASCII letters, digits,
+/// `.`, `_` and `-`. This keeps names safe in URLs and in file names of an atlas.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Parses a unit index, accepting only plain decimal digits (no sign, no spaces).
+pub fn parse_unit_index(text: &str) -> Result<usize, UnitIdError> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(UnitIdError::BadUnit(text.to_owned()));
+    }
+    text.parse().map_err(|_| UnitIdError::BadUnit(text.to_owned()))
+}
+
+impl fmt::Display for UnitId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.layer, self.unit)
+    }
+}
+
+impl FromStr for UnitId {
+    type Err = UnitIdError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        let Some((layer, unit)) = text.rsplit_once(':') else {
+            return Err(UnitIdError::MissingColon(text.to_owned()));
+        };
+        if !is_valid_name(layer) {
+            return Err(UnitIdError::BadLayer(layer.to_owned()));
+        }
+        Ok(Self { layer: layer.to_owned(), unit: parse_unit_index(unit)? })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_form_round_trips() {
+        let id: UnitId = "blocks.8:50".parse().unwrap();
+        assert_eq!(id, UnitId::new("blocks.8", 50));
+        assert_eq!(id.to_string(), "blocks.8:50");
+        assert_eq!(id.url_path("efficientnet-lite0"), "/models/efficientnet-lite0/blocks.8/50");
+    }
+
+    #[test]
+    fn surrounding_space_is_ignored() {
+        assert_eq!(" stem:3 ".parse::<UnitId>().unwrap(), UnitId::new("stem", 3));
+    }
+
+    #[test]
+    fn bad_text_is_rejected_with_the_reason() {
+        assert!(matches!("blocks.8".parse::<UnitId>(), Err(UnitIdError::MissingColon(_))));
+        assert!(matches!(":3".parse::<UnitId>(), Err(UnitIdError::BadLayer(_))));
+        assert!(matches!("a/b:3".parse::<UnitId>(), Err(UnitIdError::BadLayer(_))));
+        assert!(matches!("..:3".parse::<UnitId>(), Err(UnitIdError::BadLayer(_))));
+        assert!(matches!("stem:".parse::<UnitId>(), Err(UnitIdError::BadUnit(_))));
+        assert!(matches!("stem:-1".parse::<UnitId>(), Err(UnitIdError::BadUnit(_))));
+        assert!(matches!("stem:+1".parse::<UnitId>(), Err(UnitIdError::BadUnit(_))));
+        assert!(matches!("stem:99999999999999999999999".parse::<UnitId>(), Err(UnitIdError::BadUnit(_))));
+    }
+}
