@@ -1,0 +1,30 @@
+//! Site chrome shared by the full pages (the embed card has none): header, navigation, footer.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// The header with the site name and navigation.
+#[component]
+pub fn SiteHeader() -> impl IntoView {
+    view! {
+        <header class="site-header">
+            <A href="/" attr:class="brand">"Microscope"</A>
+            <nav aria-label="Site">
+                <A href="/">"Models"</A>
+                <A href="/diagnostics">"Diagnostics"</A>
+            </nav>
+        </header>
+    }
+}
+
+/// A full page: header, the page's `<main>` content, footer.
+#[component]
+pub fn Page(children: Children) -> impl IntoView {
+    view! {
+        <SiteHeader/>
+        {children()}
+        <footer class="site-footer">
+            "Feature visualizations and dataset examples of vision models, rendered with burn."
+        </footer>
+    }
+}

@@ -1,0 +1,43 @@
+//! One page per route.
+
+pub mod diagnostics;
+pub mod embed;
+pub mod home;
+pub mod layer;
+pub mod model;
+pub mod not_found;
+pub mod unit;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use microscope_core::unit::{is_valid_name, parse_unit_index};
+
+/// Route parameters of a unit page, checked: a bad model or layer name, or a unit that is not
+/// a non-negative integer, makes the route not found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitRoute {
+    /// Model id.
+    pub model: String,
+    /// Layer name.
+    pub layer: String,
+    /// Unit index.
+    pub unit: usize,
+}
+
+/// Reads a route parameter that must be a valid model or layer name.
+pub fn name_param(key: &'static str) -> Memo<Option<String>> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get(key).filter(|name| is_valid_name(name)))
+}
+
+/// Reads and checks the parameters of a unit route.
+pub fn unit_route() -> Memo<Option<UnitRoute>> {
+    let params = use_params_map();
+    Memo::new(move |_| {
+        let params = params.read();
+        let model = params.get("model").filter(|n| is_valid_name(n))?;
+        let layer = params.get("layer").filter(|n| is_valid_name(n))?;
+        let unit = parse_unit_index(params.get_str("unit")?).ok()?;
+        Some(UnitRoute { model, layer, unit })
+    })
+}

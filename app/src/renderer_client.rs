@@ -1,0 +1,146 @@
+//! Glue to the renderer worker: the worker (and its large wasm module) is started on first use
+//! only, requests are queued until it says it is ready, and each job's events reach the
+//! callback that asked for them.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use microscope_core::protocol::{RendererEvent, RendererRequest};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+use web_sys::{MessageEvent, Worker};
+
+/// Script that Trunk generates to load the renderer's wasm inside a worker, relative to the
+/// document base (the site root).
+const WORKER_SCRIPT: &str = "microscope-renderer_loader.js";
+
+type Listener = Box<dyn Fn(RendererEvent)>;
+
+struct Renderer {
+    worker: Worker,
+    ready: Cell<bool>,
+    queue: RefCell<Vec<RendererRequest>>,
+    listeners: RefCell<HashMap<u32, Listener>>,
+    next_job: Cell<u32>,
+}
+
+thread_local! {
+    static RENDERER: RefCell<Option<Rc<Renderer>>> = const { RefCell::new(None) };
+}
+
+impl Renderer {
+    fn start() -> Result<Rc<Self>, String> {
+        let worker = Worker::new(WORKER_SCRIPT)
+            .map_err(|error| format!("could not start the renderer worker: {error:?}"))?;
+        let renderer = Rc::new(Self {
+            worker,
+            ready: Cell::new(false),
+            queue: RefCell::new(Vec::new()),
+            listeners: RefCell::new(HashMap::new()),
+            next_job: Cell::new(1),
+        });
+        let weak = Rc::downgrade(&renderer);
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            if let Some(renderer) = weak.upgrade() {
+                renderer.receive(event);
+            }
+        });
+        renderer.worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+        let weak = Rc::downgrade(&renderer);
+        let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
+            if let Some(renderer) = weak.upgrade() {
+                renderer.fail_all(&format!("the renderer worker crashed: {}", event.message()));
+            }
+        });
+        renderer.worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        on_error.forget();
+        Ok(renderer)
+    }
+
+    fn receive(&self, event: MessageEvent) {
+        let event = match serde_wasm_bindgen::from_value::<RendererEvent>(event.data()) {
+            Ok(event) => event,
+            Err(error) => {
+                self.fail_all(&format!("unreadable message from the renderer: {error}"));
+                return;
+            }
+        };
+        let job = match &event {
+            RendererEvent::Ready => {
+                self.ready.set(true);
+                for request in self.queue.take() {
+                    self.post(&request);
+                }
+                return;
+            }
+            RendererEvent::Progress { job, .. } => *job,
+            RendererEvent::SmokeDone { job, .. } | RendererEvent::Failed { job, .. } => {
+                let job = *job;
+                if let Some(listener) = self.listeners.borrow_mut().remove(&job) {
+                    listener(event);
+                }
+                return;
+            }
+        };
+        if let Some(listener) = self.listeners.borrow().get(&job) {
+            listener(event);
+        }
+    }
+
+    fn post(&self, request: &RendererRequest) {
+        let job = request_job(request);
+        let sent = serde_wasm_bindgen::to_value(request)
+            .map_err(|error| error.to_string())
+            .and_then(|value| self.worker.post_message(&value).map_err(|error| format!("{error:?}")));
+        if let Err(error) = sent {
+            self.fail(job, &format!("could not send the request to the renderer: {error}"));
+        }
+    }
+
+    fn fail(&self, job: u32, message: &str) {
+        if let Some(listener) = self.listeners.borrow_mut().remove(&job) {
+            listener(RendererEvent::Failed { job, message: message.to_owned() });
+        }
+    }
+
+    fn fail_all(&self, message: &str) {
+        let listeners: Vec<(u32, Listener)> = self.listeners.borrow_mut().drain().collect();
+        for (job, listener) in listeners {
+            listener(RendererEvent::Failed { job, message: message.to_owned() });
+        }
+    }
+}
+
+fn request_job(request: &RendererRequest) -> u32 {
+    match request {
+        RendererRequest::Smoke { job, .. } => *job,
+    }
+}
+
+/// Starts a job on the renderer (starting the worker if needed): `make_request` receives the
+/// job number to put in the request, and `on_event` receives the job's events until it ends.
+pub fn run_job(
+    make_request: impl FnOnce(u32) -> RendererRequest,
+    on_event: impl Fn(RendererEvent) + 'static,
+) -> Result<u32, String> {
+    let renderer = RENDERER.with(|slot| -> Result<Rc<Renderer>, String> {
+        if let Some(renderer) = slot.borrow().as_ref() {
+            return Ok(renderer.clone());
+        }
+        let renderer = Renderer::start()?;
+        *slot.borrow_mut() = Some(renderer.clone());
+        Ok(renderer)
+    })?;
+    let job = renderer.next_job.get();
+    renderer.next_job.set(job.wrapping_add(1));
+    renderer.listeners.borrow_mut().insert(job, Box::new(on_event));
+    let request = make_request(job);
+    if renderer.ready.get() {
+        renderer.post(&request);
+    } else {
+        renderer.queue.borrow_mut().push(request);
+    }
+    Ok(job)
+}

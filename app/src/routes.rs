@@ -1,0 +1,27 @@
+//! The route table: every URL the viewer answers, each mapped to a page of its own file.
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::pages::{
+    diagnostics::DiagnosticsPage, embed::EmbedPage, home::HomePage, layer::LayerPage,
+    model::ModelPage, not_found::NotFoundPage, unit::UnitPage,
+};
+
+/// The whole app: a router over the product's pages, with a not-found page for anything else.
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <NotFoundPage/> }>
+                <Route path=path!("/") view=HomePage/>
+                <Route path=path!("/models/:model") view=ModelPage/>
+                <Route path=path!("/models/:model/:layer") view=LayerPage/>
+                <Route path=path!("/models/:model/:layer/:unit") view=UnitPage/>
+                <Route path=path!("/embed/models/:model/:layer/:unit") view=EmbedPage/>
+                <Route path=path!("/diagnostics") view=DiagnosticsPage/>
+            </Routes>
+        </Router>
+    }
+}
