@@ -1,0 +1,36 @@
+//! ONNX import: an `.onnx` file's bytes into a [`Graph`](crate::graph::Graph).
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use burn::prelude::*;
+//! use microscope_core::onnx;
+//!
+//! let bytes = std::fs::read("model.onnx")?;
+//! let graph = onnx::import(&bytes)?.fold_batch_norms()?;
+//! let layers = graph.layers([224, 224])?;
+//! let model = graph.to_device(&Device::flex());
+//! # let _ = (layers, model);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The file is decoded with `prost` into the message subset of [`proto`]. Initializers and
+//! `Constant` nodes become weights; the graph's first input that is not an initializer is the
+//! NCHW float input. Supported operators (default domain): `Conv` (2-d, groups, dilations,
+//! explicit pads or `auto_pad`), `BatchNormalization`, `Relu`, `Clip`, `Sigmoid`, `Add`,
+//! `Sub`, `Mul`, `Div`, `Concat`, `MaxPool`, `AveragePool`, `GlobalAveragePool`, `Gemm` (with
+//! a constant `B`), `MatMul`, `Flatten`, `Reshape` (constant shape), `Pad`, `Resize`,
+//! `Upsample`, `Softmax`, `Identity`, `Dropout`, `Constant`. Anything else is an
+//! [`OnnxError::UnsupportedOp`] naming the operator and the node; malformed files are typed
+//! errors, never panics, and nothing is allocated in proportion to a size the file declares
+//! without the data being there.
+
+mod attributes;
+mod error;
+mod import;
+mod ops;
+pub mod proto;
+mod tensor;
+
+pub use error::OnnxError;
+pub use import::import;
