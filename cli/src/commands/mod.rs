@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub mod classify;
+pub mod fetch;
+pub mod layers;
+pub mod models;
+pub mod smoke;
