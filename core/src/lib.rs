@@ -9,6 +9,8 @@ pub mod graph;
 pub mod labels;
 pub mod model;
 #[cfg(feature = "ml")]
+pub mod network;
+#[cfg(feature = "ml")]
 pub mod onnx;
 pub mod organisms;
 pub mod photos;

@@ -1,0 +1,154 @@
+//! What feature visualization, dataset examples and the renderer need from a model, whatever
+//! it is (a built-in organism or an imported graph): its input, its layers by name, and a
+//! forward pass that returns chosen layers.
+
+use burn::prelude::*;
+
+/// How a model wants its input, from an RGB image with values in `[0, 1]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InputSpec {
+    /// Side of the square input the model was trained at, in pixels.
+    pub size_px: usize,
+    /// Number of input channels (3 for RGB, 1 for grayscale).
+    pub channels: usize,
+    /// Per channel: the model sees `(x * 255 - offset) / scale`.
+    pub offset: [f32; 3],
+    /// See `offset`.
+    pub scale: [f32; 3],
+}
+
+impl InputSpec {
+    /// Maps an image in `[0, 1]` to the model's input range.
+    ///
+    /// # Shapes
+    /// - `image`: `[N, channels, H, W]`
+    /// - returns: `[N, channels, H, W]`
+    pub fn normalise(&self, image: Tensor<4>) -> Tensor<4> {
+        let device = image.device();
+        let channels = self.channels.min(3);
+        let offset: Vec<f32> = self.offset.iter().take(channels).copied().collect();
+        let inverse_scale: Vec<f32> = self.scale.iter().take(channels).map(|s| 255.0 / s).collect();
+        let offset_scaled: Vec<f32> =
+            offset.iter().zip(&self.scale).map(|(o, s)| o / s).collect();
+        let multiply = Tensor::<1>::from_floats(inverse_scale.as_slice(), &device).reshape([1, channels, 1, 1]);
+        let subtract = Tensor::<1>::from_floats(offset_scaled.as_slice(), &device).reshape([1, channels, 1, 1]);
+        image * multiply - subtract
+    }
+}
+
+/// A layer as the rest of the system sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerSummary {
+    /// Stable name, e.g. `blocks.8.expand`.
+    pub name: String,
+    /// Number of channels (units).
+    pub channels: usize,
+    /// Height and width of the layer at the model's input size.
+    pub spatial: [usize; 2],
+    /// Side of one position's receptive field in input pixels.
+    pub receptive_field_px: usize,
+}
+
+/// Why a forward pass could not run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NetworkError {
+    /// The network has no layer of that name.
+    #[error("the model has no layer `{0}`")]
+    UnknownLayer(String),
+    /// The network rejected the input or failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A model that can be looked inside.
+pub trait Network {
+    /// The model's id (e.g. `efficientnet-lite0`).
+    fn id(&self) -> &str;
+    /// How it wants its input.
+    fn input_spec(&self) -> InputSpec;
+    /// Its browsable layers in forward order.
+    fn layers(&self) -> Vec<LayerSummary>;
+    /// Runs the network on a normalised `input` and returns the activations of `layers`, in
+    /// the order asked, computing no more of the network than needed.
+    ///
+    /// # Shapes
+    /// - `input`: `[N, channels, H, W]`, already normalised ([`InputSpec::normalise`])
+    /// - returns: one `[N, C, H', W']` per layer (class logits as `[N, classes, 1, 1]`)
+    fn forward_layers(&self, input: Tensor<4>, layers: &[&str]) -> Result<Vec<Tensor<4>>, NetworkError>;
+
+    /// The summary of one layer.
+    fn layer(&self, name: &str) -> Option<LayerSummary> {
+        self.layers().into_iter().find(|layer| layer.name == name)
+    }
+}
+
+impl Network for crate::model::Model {
+    fn id(&self) -> &str {
+        self.model().name()
+    }
+
+    fn input_spec(&self) -> InputSpec {
+        use crate::preprocess::{PIXEL_OFFSET, PIXEL_SCALE};
+        InputSpec {
+            size_px: self.model().input_size(),
+            channels: 3,
+            offset: [PIXEL_OFFSET; 3],
+            scale: [PIXEL_SCALE; 3],
+        }
+    }
+
+    fn layers(&self) -> Vec<LayerSummary> {
+        crate::model::Model::layers(self)
+            .iter()
+            .map(|layer| LayerSummary {
+                name: layer.name(),
+                channels: layer.channels,
+                spatial: [layer.spatial; 2],
+                receptive_field_px: layer.receptive_field.size,
+            })
+            .collect()
+    }
+
+    fn forward_layers(&self, input: Tensor<4>, layers: &[&str]) -> Result<Vec<Tensor<4>>, NetworkError> {
+        let ids = layers
+            .iter()
+            .map(|name| name.parse::<crate::model::LayerId>().map_err(|_| NetworkError::UnknownLayer((*name).to_owned())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut activations = self.forward(input, &ids).map_err(|error| match error {
+            crate::model::ModelError::UnknownLayer { layer, .. } => NetworkError::UnknownLayer(layer.to_string()),
+            other => NetworkError::Failed(other.to_string()),
+        })?;
+        ids.iter()
+            .zip(layers)
+            .map(|(id, name)| {
+                activations
+                    .get(*id)
+                    .cloned()
+                    .ok_or_else(|| NetworkError::UnknownLayer((*name).to_owned()))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .inspect(|_| {
+                // Activations are shared handles; clearing releases them early.
+                for id in &ids {
+                    activations.remove(*id);
+                }
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalise_maps_unit_range_to_the_model_range() {
+        let device = Device::flex();
+        let spec = InputSpec { size_px: 4, channels: 3, offset: [127.0; 3], scale: [128.0; 3] };
+        let image = Tensor::<4>::from_data(TensorData::new(vec![0.0f32, 1.0, 0.5], [1, 3, 1, 1]), &device);
+        let out: Vec<f32> = spec.normalise(image).into_data().try_to_vec::<f32>().unwrap();
+        let want = [-127.0 / 128.0, 1.0, (127.5 - 127.0) / 128.0];
+        for (got, want) in out.iter().zip(want) {
+            assert!((got - want).abs() < 1e-6, "{out:?}");
+        }
+    }
+}
