@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use burn::prelude::Device;
 use microscope_core::labels::{ImagenetLabels, LABELS_SOURCE};
 use microscope_core::model::{Model, ModelId};
+use microscope_core::network::Network;
 use microscope_core::organisms::{ORGANISMS, Organism, organism};
 use microscope_core::photos::BUNDLED_PHOTOS;
 use microscope_core::weights::{read_pth, read_safetensors, sha256_hex, verify_sha256_prefix, write_safetensors};
@@ -123,4 +124,9 @@ pub fn photos() -> Result<PathBuf> {
     }
     cache::write_atomic(&index, &serde_json::to_vec_pretty(&BUNDLED_PHOTOS)?)?;
     Ok(folder)
+}
+
+/// Loads the model `id` as a [`Network`] (whatever kind of model it is), fetching it if needed.
+pub fn load_network(id: &str, device: &Device) -> Result<Box<dyn Network>> {
+    Ok(Box::new(load_model(id, device)?))
 }
