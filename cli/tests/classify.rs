@@ -14,7 +14,7 @@ const PROB_TOLERANCE: f64 = 0.02;
 
 fn cache_dir() -> PathBuf {
     std::env::var_os("MICROSCOPE_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/microscope")
+        Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cache/microscope")
     })
 }
 
