@@ -4,6 +4,7 @@
 //! The crate never touches the browser (no web-sys) and works on bytes rather than files, so the
 //! same code runs natively and in wasm.
 
+pub mod atlas;
 #[cfg(feature = "ml")]
 pub mod graph;
 pub mod labels;
