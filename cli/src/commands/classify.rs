@@ -1,22 +1,30 @@
-//! `microscope classify --model ID [--json] IMAGE...`: top-5 ImageNet classes of photos.
+//! `microscope classify --model ID [--json] IMAGE...`: the top-5 classes of photos, with
+//! ImageNet labels for 1000-class models and bare class indices otherwise.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
-use microscope_core::preprocess::{Framing, preprocess};
+use microscope_core::network::InputSpec;
+use microscope_core::preprocess::{Framing, PIXEL_OFFSET, PIXEL_SCALE, Preprocessed, preprocess};
 use serde::Serialize;
 
 use crate::store;
 
+/// Number of ImageNet-1k classes, for which the ImageNet labels are used.
+const IMAGENET_CLASSES: usize = 1000;
+/// How many classes are printed per image.
+const TOP: usize = 5;
+
 /// Arguments of `microscope classify`.
 #[derive(clap::Args)]
 pub struct ClassifyArgs {
-    /// Model id.
+    /// Model id (built-in or imported).
     #[arg(long)]
     model: String,
-    /// Print JSON: `[{"image", "top5": [{"class", "label", "prob"}]}]`.
+    /// Print JSON: `[{"image", "top5": [{"class", "label", "prob"}]}]` (`label` only for
+    /// 1000-class models).
     #[arg(long)]
     json: bool,
     /// Photos (PNG, JPEG or WebP).
@@ -27,7 +35,8 @@ pub struct ClassifyArgs {
 #[derive(Serialize)]
 struct Prediction {
     class: usize,
-    label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<String>,
     prob: f32,
 }
 
@@ -37,31 +46,58 @@ struct ImageResult {
     top5: Vec<Prediction>,
 }
 
-/// Classifies each image (centre crop, bicubic resize, as in the models' evaluation).
+/// The model's input from a preprocessed photo: the photo's `0..=255` values (recovered
+/// exactly from the built-in normalisation) normalised as `spec` says; a one-channel model
+/// gets the mean of R, G and B.
+///
+/// # Shapes
+/// - returns: `[1, spec.channels, size, size]`
+fn model_input(photo: &Preprocessed, spec: &InputSpec, device: &Device) -> Tensor<4> {
+    let plane = photo.size * photo.size;
+    let pixels: Vec<f32> = photo.data.iter().map(|v| v * PIXEL_SCALE + PIXEL_OFFSET).collect();
+    let channel = |c: usize| pixels.get(c * plane..(c + 1) * plane).unwrap_or(&[]);
+    let mut data = Vec::with_capacity(spec.channels * plane);
+    let [offset, scale] = [spec.offset, spec.scale].map(|v| v.into_iter());
+    if spec.channels == 1 {
+        let (r, g, b) = (channel(0), channel(1), channel(2));
+        let (o, s) = (spec.offset[0], spec.scale[0]);
+        data.extend(r.iter().zip(g).zip(b).map(|((r, g), b)| ((r + g + b) / 3.0 - o) / s));
+    } else {
+        for (c, (o, s)) in offset.zip(scale).enumerate().take(spec.channels) {
+            data.extend(channel(c).iter().map(|x| (x - o) / s));
+        }
+    }
+    Tensor::from_data(TensorData::new(data, [1, spec.channels, photo.size, photo.size]), device)
+}
+
+/// Classifies each image (centre crop, bicubic resize, as in the organisms' evaluation).
 pub fn run(args: &ClassifyArgs) -> Result<()> {
-    let organism = store::known(&args.model)?;
+    store::find(&args.model)?;
     let device = Device::flex();
-    let model = store::load_model(organism.id, &device)?;
-    let labels = store::labels()?;
+    let model = store::load_model(&args.model, &device)?;
+    let spec = model.input_spec();
+    let labels = if model.classes() == IMAGENET_CLASSES { Some(store::labels()?) } else { None };
     let mut results = Vec::with_capacity(args.images.len());
     for path in &args.images {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let input = preprocess(&bytes, organism.input_size_px, Framing::CentreCrop)
+        let photo = preprocess(&bytes, spec.size_px, Framing::CentreCrop)
             .with_context(|| format!("cannot use {} as an image", path.display()))?;
-        let logits = model.logits(input.to_tensor(&device))?; // [1, 1000]
-        let probs: Vec<f32> = softmax(logits, 1)
+        let outputs = model.logits(model_input(&photo, &spec, &device))?; // [1, classes]
+        let probs = if model.outputs_probabilities() { outputs } else { softmax(outputs, 1) };
+        let probs: Vec<f32> = probs
             .into_data()
             .try_into_vec()
             .map_err(|e| anyhow::anyhow!("reading probabilities back: {e:?}"))?;
+        let prob = |class: usize| probs.get(class).copied().unwrap_or(f32::NAN);
         let mut order: Vec<usize> = (0..probs.len()).collect();
-        order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+        order.sort_by(|&a, &b| prob(b).total_cmp(&prob(a)));
         let top5 = order
             .into_iter()
-            .take(5)
+            .take(TOP)
             .map(|class| Prediction {
                 class,
-                label: labels.short(class).unwrap_or("?").to_owned(),
-                prob: probs[class],
+                label: labels.as_ref().map(|l| l.short(class).unwrap_or("?").to_owned()),
+                prob: prob(class),
             })
             .collect();
         results.push(ImageResult { image: path.display().to_string(), top5 });
@@ -73,7 +109,8 @@ pub fn run(args: &ClassifyArgs) -> Result<()> {
     for result in results {
         println!("{}", result.image);
         for p in result.top5 {
-            println!("  {:>6.2}%  {:>3}  {}", p.prob * 100.0, p.class, p.label);
+            let label = p.label.as_deref().unwrap_or("");
+            println!("  {:>6.2}%  {:>3}  {label}", p.prob * 100.0, p.class);
         }
     }
     Ok(())

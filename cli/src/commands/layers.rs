@@ -1,7 +1,6 @@
 //! `microscope layers --model ID [--json]`: every browsable layer in order.
 
 use anyhow::Result;
-use microscope_core::model::ModelId;
 use serde::Serialize;
 
 use crate::store;
@@ -9,10 +8,10 @@ use crate::store;
 /// Arguments of `microscope layers`.
 #[derive(clap::Args)]
 pub struct LayersArgs {
-    /// Model id.
+    /// Model id (built-in or imported).
     #[arg(long)]
     model: String,
-    /// Print JSON: `[{"name", "channels", "height", "width"}]`.
+    /// Print JSON: `[{"name", "op", "channels", "height", "width", "receptive_field_px"}]`.
     #[arg(long)]
     json: bool,
 }
@@ -20,6 +19,7 @@ pub struct LayersArgs {
 #[derive(Serialize)]
 struct LayerRow {
     name: String,
+    op: &'static str,
     channels: usize,
     height: usize,
     width: usize,
@@ -28,29 +28,29 @@ struct LayerRow {
 
 /// Prints the layer catalogue at the model's input size. Needs no weights.
 pub fn run(args: &LayersArgs) -> Result<()> {
-    store::known(&args.model)?;
-    let id: ModelId = args.model.parse()?;
-    let rows: Vec<LayerRow> = id
-        .architecture()
-        .layers()
+    let (_, layers) = store::layers(&args.model)?;
+    let rows: Vec<LayerRow> = layers
         .into_iter()
         .map(|layer| LayerRow {
-            name: layer.name(),
+            op: layer.op,
             channels: layer.channels,
-            height: layer.spatial,
-            width: layer.spatial,
-            receptive_field_px: layer.receptive_field.size,
+            height: layer.spatial[0],
+            width: layer.spatial[1],
+            receptive_field_px: layer.receptive_field.size().round() as usize,
+            name: layer.name,
         })
         .collect();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    println!("{:<22} {:>8} {:>9} {:>16}", "layer", "channels", "size", "receptive field");
+    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0).max(22);
+    println!("{:<width$} {:<18} {:>8} {:>9} {:>16}", "layer", "op", "channels", "size", "receptive field");
     for row in rows {
         println!(
-            "{:<22} {:>8} {:>9} {:>13} px",
+            "{:<width$} {:<18} {:>8} {:>9} {:>13} px",
             row.name,
+            row.op,
             row.channels,
             format!("{}x{}", row.height, row.width),
             row.receptive_field_px

@@ -234,6 +234,23 @@ impl Graph {
         }
     }
 
+    /// The number of learned parameters: convolution and fully connected weights and biases,
+    /// batch-norm scales and shifts, and constants (not batch-norm running statistics).
+    pub fn parameter_count(&self) -> usize {
+        self.nodes
+            .iter()
+            .map(|node| match &node.op {
+                Op::Constant(t) => t.len(),
+                Op::Conv2d(conv) => conv.weight.len() + conv.bias.as_ref().map_or(0, |b| b.len()),
+                Op::BatchNorm(bn) => bn.scale.len() + bn.bias.len(),
+                Op::Linear(linear) => {
+                    linear.weight.len() + linear.bias.as_ref().map_or(0, |b| b.len())
+                }
+                _ => 0,
+            })
+            .sum()
+    }
+
     /// How many node inputs read each value, plus one for each time it is a graph output,
     /// indexed by [`ValueId::index`].
     pub fn use_counts(&self) -> Vec<usize> {

@@ -73,6 +73,34 @@ mod tests {
         assert_eq!(same_padding(15, 5, 2, true), (2, 2));
         assert_eq!(same_padding(7, 3, 1, true), (1, 1));
         assert_eq!(same_padding(9, 1, 2, true), (0, 0));
+        // The sizes the EfficientNet-Lite organisms meet. Lite0 at 224 (even sizes, stride 2):
+        // the odd extra after. Lite1 at 240 and Lite2 at 260 reach odd sizes, where stride-2
+        // padding is symmetric.
+        for (input, kernel, stride, pads) in [
+            (224, 3, 1, (1, 1)),
+            (112, 3, 2, (0, 1)),
+            (28, 3, 2, (0, 1)),
+            (14, 5, 2, (1, 2)),
+            (240, 3, 2, (0, 1)),
+            (30, 3, 2, (0, 1)),
+            (15, 5, 2, (2, 2)),
+            (130, 3, 2, (0, 1)),
+            (65, 5, 2, (2, 2)),
+            (65, 3, 2, (1, 1)),
+            (33, 3, 2, (1, 1)),
+            (17, 5, 2, (2, 2)),
+            (14, 1, 1, (0, 0)),
+            (1, 5, 2, (2, 2)),
+            (1, 3, 1, (1, 1)),
+        ] {
+            assert_eq!(
+                same_padding(input, kernel, stride, true),
+                pads,
+                "{input} k{kernel} s{stride}"
+            );
+        }
+        // A zero stride counts as 1.
+        assert_eq!(same_padding(7, 3, 0, true), (1, 1));
         // SAME_LOWER puts it before.
         assert_eq!(same_padding(56, 5, 2, false), (2, 1));
         // Dilation widens the window: k3 d2 spans 5.

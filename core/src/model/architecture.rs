@@ -18,7 +18,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::ModelError;
-use crate::weights::TensorMap;
+use crate::weights::{NamedTensor, TensorMap};
 
 /// Channels of the stem convolution (all variants).
 pub const STEM_CHANNELS: usize = 32;
@@ -275,6 +275,21 @@ impl Architecture {
         out
     }
 
+    /// A checkpoint of the right shapes holding zeros (and unit running variances), for what
+    /// needs the network's structure but not its values: the layer catalogue without the
+    /// weights.
+    pub fn placeholder_weights(&self) -> TensorMap {
+        let mut map = TensorMap::new();
+        for expected in self.expected_tensors() {
+            let len = expected.shape.iter().product();
+            let value = if expected.name.ends_with(".running_var") { 1.0 } else { 0.0 };
+            if let Ok(tensor) = NamedTensor::new(expected.shape, vec![value; len]) {
+                map.insert(expected.name, tensor);
+            }
+        }
+        map
+    }
+
     /// Checks that `tensors` holds every tensor of [`Self::expected_tensors`] with the right
     /// shape. Extra tensors are ignored.
     ///
@@ -302,7 +317,6 @@ impl Architecture {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub(crate) mod tests {
     use super::*;
-    use crate::weights::NamedTensor;
 
     /// A checkpoint of the right shapes for `model`, filled with small deterministic values
     /// (positive running variances) and a `num_batches_tracked` extra per batch norm.

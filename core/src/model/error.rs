@@ -1,10 +1,10 @@
 //! The one error type of the model module: unknown names, weights that don't fit the
-//! architecture, and inputs the network cannot take.
+//! architecture, input specs that don't fit a graph, and graphs that cannot be built or run.
 
-use super::{LayerId, ModelId};
+use super::ModelId;
 
 /// Why a model name, a layer name, a set of weights or an input was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModelError {
     /// The text names no model that Microscope knows.
     #[error(
@@ -31,32 +31,36 @@ pub enum ModelError {
         /// The shape found in the weights.
         actual: Vec<usize>,
     },
-    /// Folding a batch norm into its convolution gave non-finite values (for example a negative
-    /// running variance, or infinities in the checkpoint).
-    #[error("batch norm `{name}` cannot be folded: it gives non-finite weights")]
-    NonFiniteWeights {
-        /// The batch norm's name prefix, e.g. `_blocks.3._bn1`.
-        name: String,
-    },
     /// The text is not of the form of any layer name.
     #[error(
         "`{0}` is not a layer name (stem, blocks.N.expand, blocks.N.depthwise, \
          blocks.N.project, blocks.N, head or logits)"
     )]
     InvalidLayerName(String),
-    /// The layer name is well formed but the model has no such layer (a block index past the
-    /// end, `expand` of a block without expansion, `project` of a block without a skip).
-    #[error("{model} has no layer `{layer}`")]
+    /// The model has no layer of that name in its catalogue (for an organism: a block index
+    /// past the end, `expand` of a block without expansion, `project` of a block without a
+    /// skip).
+    #[error("model `{model}` has no layer `{layer}`")]
     UnknownLayer {
-        /// The model.
-        model: ModelId,
-        /// The layer asked for.
-        layer: LayerId,
+        /// The model's id.
+        model: String,
+        /// The name asked for.
+        layer: String,
     },
-    /// The input is not a non-empty batch of RGB images `[N, 3, H, W]`.
-    #[error("input of shape {shape:?} is not a batch of RGB images [N, 3, H, W] with N, H, W > 0")]
-    InvalidInput {
-        /// The input's shape.
-        shape: Vec<usize>,
+    /// The input spec does not fit the graph's declared input.
+    #[error("the input spec does not fit the graph's input {declared}: {reason}")]
+    InputSpec {
+        /// The graph's declared input shape, in words.
+        declared: String,
+        /// What does not fit.
+        reason: String,
     },
+    /// The graph cannot be built, analysed or run (see [`crate::graph::GraphError`]).
+    #[cfg(feature = "ml")]
+    #[error(transparent)]
+    Graph(#[from] crate::graph::GraphError),
+    /// The ONNX file cannot be imported (see [`crate::onnx::OnnxError`]).
+    #[cfg(feature = "ml")]
+    #[error(transparent)]
+    Onnx(#[from] crate::onnx::OnnxError),
 }

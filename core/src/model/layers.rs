@@ -1,5 +1,4 @@
-//! The layer catalogue: every layer a user can browse, in forward order, with its stable name,
-//! channel count, spatial size and receptive field.
+//! The layer names of the built-in models: every layer a user can browse, in forward order.
 //!
 //! Names (the `layer` part of a unit name such as `blocks.8.expand:50`):
 //!
@@ -16,21 +15,20 @@
 //! Layers followed by ReLU6 are tapped before it, as lucid does for its pre-ReLU layers: ReLU6
 //! is flat outside `[0, 6]`, so an objective on its output would have zero gradient wherever
 //! the unit is off or saturated.
+//!
+//! Channels, spatial sizes and receptive fields come from the model's graph (see
+//! [`crate::model::catalogue`]), like those of any imported model.
 
 use std::fmt;
 use std::str::FromStr;
 
-use super::padding::{same_output_size, same_padding};
-use super::{
-    Architecture, HEAD_CHANNELS, ModelError, NUM_CLASSES, ReceptiveField, STEM_CHANNELS,
-    STEM_KERNEL, STEM_STRIDE,
-};
+use super::{Architecture, ModelError};
 
 /// One browsable layer of a model, identified by kind and block index.
 ///
 /// Its text form (`Display`, `FromStr`) is the stable layer name: `stem`, `blocks.3.expand`,
 /// `blocks.3.depthwise`, `blocks.3.project`, `blocks.3`, `head`, `logits`. Whether a model has
-/// the layer is a separate question (see [`Architecture::layer`]).
+/// the layer is a separate question (see [`Architecture::layer_ids`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LayerId {
     /// The stem convolution, before ReLU6.
@@ -113,80 +111,25 @@ impl FromStr for LayerId {
     }
 }
 
-/// One entry of the layer catalogue.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LayerInfo {
-    /// The layer (its `Display` is the name).
-    pub id: LayerId,
-    /// Number of channels (units).
-    pub channels: usize,
-    /// Side of the layer's square feature map at the catalogue's input size (1 for logits).
-    pub spatial: usize,
-    /// Receptive field of one position, at the catalogue's input size. For `logits` it is that
-    /// of the global average pool: the whole feature map of the head.
-    pub receptive_field: ReceptiveField,
-}
-
-impl LayerInfo {
-    /// The stable layer name, e.g. `blocks.3.expand`.
-    pub fn name(&self) -> String {
-        self.id.to_string()
-    }
-
-    /// Whether the model applies ReLU6 after this layer; if so the tapped value is the batch
-    /// norm output before it.
-    pub fn is_pre_relu6(&self) -> bool {
-        self.id.is_pre_relu6()
-    }
-}
-
 impl Architecture {
-    /// The layer catalogue at the model's input size, in forward order.
-    pub fn layers(&self) -> Vec<LayerInfo> {
-        self.layers_at(self.input_size())
-    }
-
-    /// The layer catalogue for square inputs of `input_size` pixels, in forward order. The
-    /// names and channels don't depend on the size; spatial sizes and receptive fields do
-    /// (through SAME padding).
-    pub fn layers_at(&self, input_size: usize) -> Vec<LayerInfo> {
+    /// Every layer of the model, in forward order: `stem`, then per block `expand` (blocks
+    /// with expansion), `depthwise`, `project` (blocks with a skip) and the block itself, then
+    /// `head` and `logits`.
+    pub fn layer_ids(&self) -> Vec<LayerId> {
         let mut out = Vec::with_capacity(4 * self.blocks().len() + 3);
-        let mut push = |id, channels, spatial, receptive_field| {
-            out.push(LayerInfo { id, channels, spatial, receptive_field });
-        };
-        let (pad, _) = same_padding(input_size, STEM_KERNEL, STEM_STRIDE);
-        let mut rf = ReceptiveField::INPUT.conv(STEM_KERNEL, STEM_STRIDE, pad);
-        let mut size = same_output_size(input_size, STEM_STRIDE);
-        push(LayerId::Stem, STEM_CHANNELS, size, rf);
+        out.push(LayerId::Stem);
         for b in self.blocks() {
             if b.has_expand() {
-                // A 1x1 convolution leaves the receptive field as it is.
-                push(LayerId::Expand(b.index), b.mid_channels, size, rf);
+                out.push(LayerId::Expand(b.index));
             }
-            let (pad, _) = same_padding(size, b.kernel, b.stride);
-            rf = rf.conv(b.kernel, b.stride, pad);
-            size = same_output_size(size, b.stride);
-            push(LayerId::Depthwise(b.index), b.mid_channels, size, rf);
+            out.push(LayerId::Depthwise(b.index));
             if b.residual {
-                push(LayerId::Project(b.index), b.out_channels, size, rf);
+                out.push(LayerId::Project(b.index));
             }
-            // The skip's field (the block input's) lies inside the projection's: stride 1 and
-            // odd kernels with symmetric padding keep the centre.
-            push(LayerId::Block(b.index), b.out_channels, size, rf);
+            out.push(LayerId::Block(b.index));
         }
-        push(LayerId::Head, HEAD_CHANNELS, size, rf);
-        // The global average pool is a `size`-wide window with stride `size`.
-        push(LayerId::Logits, NUM_CLASSES, 1, rf.conv(size, size, 0));
+        out.extend([LayerId::Head, LayerId::Logits]);
         out
-    }
-
-    /// The catalogue entry of `id` at the model's input size, or
-    /// [`ModelError::UnknownLayer`] when this model has no such layer.
-    pub fn layer(&self, id: LayerId) -> Result<LayerInfo, ModelError> {
-        self.layers()
-            .into_iter()
-            .find(|l| l.id == id)
-            .ok_or(ModelError::UnknownLayer { model: self.model(), layer: id })
     }
 }
 
@@ -236,10 +179,9 @@ mod tests {
     }
 
     #[test]
-    fn model_catalogue_lite0() {
+    fn model_layer_ids_in_forward_order() {
         let arch = ModelId::EfficientNetLite0.architecture();
-        let layers = arch.layers();
-        let names: Vec<String> = layers.iter().map(LayerInfo::name).collect();
+        let names: Vec<String> = arch.layer_ids().iter().map(ToString::to_string).collect();
         assert_eq!(
             names[..12],
             [
@@ -259,86 +201,13 @@ mod tests {
         );
         assert_eq!(names[names.len() - 3..], ["blocks.15", "head", "logits"]);
         // 1 stem + 16 blocks x (depthwise, output) + 15 expands + 9 projects + head + logits.
-        assert_eq!(layers.len(), 1 + 32 + 15 + 9 + 2);
-        let stem = &layers[0];
-        assert_eq!((stem.channels, stem.spatial), (32, 112));
-        assert_eq!((stem.receptive_field.size, stem.receptive_field.jump), (3, 2));
-        assert!(stem.is_pre_relu6());
-        let get = |id| arch.layer(id).unwrap();
-        assert_eq!((get(LayerId::Expand(1)).channels, get(LayerId::Expand(1)).spatial), (96, 112));
-        assert_eq!(get(LayerId::Depthwise(1)).spatial, 56);
-        assert_eq!(get(LayerId::Block(1)).channels, 24);
-        assert!(!get(LayerId::Block(1)).is_pre_relu6() && !get(LayerId::Project(2)).is_pre_relu6());
-        assert_eq!(
-            get(LayerId::Project(2)).receptive_field,
-            get(LayerId::Block(2)).receptive_field
-        );
-        // Receptive fields: stem 3 (jump 2); block 0 dw 3x3: 3 + 2*2 = 7; block 1 dw 3x3 s2:
-        // 7 + 2*2 = 11 (jump 4).
-        assert_eq!(get(LayerId::Block(0)).receptive_field.size, 7);
-        let b1 = get(LayerId::Block(1)).receptive_field;
-        assert_eq!((b1.size, b1.jump), (11, 4));
-        let head = get(LayerId::Head);
-        assert_eq!((head.channels, head.spatial, head.receptive_field.jump), (1280, 7, 32));
-        let logits = get(LayerId::Logits);
-        assert_eq!((logits.channels, logits.spatial, logits.receptive_field.jump), (1000, 1, 224));
-        assert_eq!(logits.receptive_field.size, head.receptive_field.size + 6 * 32);
-        for (layer, spatial) in [
-            (LayerId::Block(2), 56),
-            (LayerId::Block(4), 28),
-            (LayerId::Block(7), 14),
-            (LayerId::Block(10), 14),
-            (LayerId::Block(15), 7),
-        ] {
-            assert_eq!(get(layer).spatial, spatial, "{layer}");
+        assert_eq!(names.len(), 1 + 32 + 15 + 9 + 2);
+        for model in [ModelId::EfficientNetLite1, ModelId::EfficientNetLite2] {
+            let ids = model.architecture().layer_ids();
+            let count = |f: fn(&LayerId) -> bool| ids.iter().filter(|id| f(id)).count();
+            assert_eq!(count(|id| matches!(id, LayerId::Block(_))), 21);
+            assert_eq!(count(|id| matches!(id, LayerId::Expand(_))), 20);
+            assert_eq!(count(|id| matches!(id, LayerId::Project(_))), 14);
         }
-        for missing in
-            [LayerId::Expand(0), LayerId::Project(1), LayerId::Project(8), LayerId::Block(16)]
-        {
-            assert_eq!(
-                arch.layer(missing),
-                Err(ModelError::UnknownLayer { model: arch.model(), layer: missing })
-            );
-        }
-        // Receptive fields only grow, jumps never shrink, and everything is in forward order.
-        for pair in layers.windows(2) {
-            assert!(pair[1].receptive_field.size >= pair[0].receptive_field.size);
-            assert!(pair[1].receptive_field.jump >= pair[0].receptive_field.jump);
-        }
-    }
-
-    #[test]
-    fn model_catalogue_lite1_lite2() {
-        for (model, blocks, sizes, last) in [
-            (ModelId::EfficientNetLite1, 21, [120, 60, 30, 15, 8], 320),
-            (ModelId::EfficientNetLite2, 21, [130, 65, 33, 17, 9], 352),
-        ] {
-            let arch = model.architecture();
-            let layers = arch.layers();
-            let count = |f: fn(&LayerId) -> bool| layers.iter().filter(|l| f(&l.id)).count();
-            assert_eq!(count(|id| matches!(id, LayerId::Block(_))), blocks);
-            assert_eq!(count(|id| matches!(id, LayerId::Expand(_))), blocks - 1);
-            assert_eq!(count(|id| matches!(id, LayerId::Project(_))), blocks - 7);
-            let mut spatial: Vec<usize> =
-                layers.iter().map(|l| l.spatial).filter(|&s| s > 1).collect();
-            spatial.dedup();
-            assert_eq!(spatial, sizes, "{model}");
-            assert_eq!(arch.layer(LayerId::Block(blocks - 1)).unwrap().channels, last);
-            assert_eq!(layers.last().unwrap().id, LayerId::Logits);
-        }
-    }
-
-    #[test]
-    fn model_catalogue_at_other_sizes() {
-        let arch = ModelId::EfficientNetLite0.architecture();
-        let small = arch.layers_at(128);
-        assert_eq!(small.len(), arch.layers().len());
-        assert_eq!(small[0].spatial, 64);
-        assert_eq!(small.iter().find(|l| l.id == LayerId::Head).unwrap().spatial, 4);
-        let odd = arch.layers_at(225);
-        assert_eq!(odd[0].spatial, 113);
-        // 225 with k3 s2 pads (1, 1): the first field is centred on pixel 0.
-        assert_eq!(odd[0].receptive_field.centre, 0.0);
-        assert_eq!(arch.layers()[0].receptive_field.centre, 1.0);
     }
 }

@@ -1,30 +1,28 @@
-//! The models Microscope visualises: EfficientNet-Lite0/1/2 (ImageNet-1k).
+//! Models: the built-in organisms (EfficientNet-Lite0/1/2, ImageNet-1k) and the one model
+//! type that built-in and imported models share.
 //!
-//! - [`architecture`]: which models exist ([`ModelId`]), their stage tables and blocks, and
+//! - [`architecture`]: which organisms exist ([`ModelId`]), their stage tables and blocks, and
 //!   the checkpoint tensors they need ([`Architecture::validate`]).
-//! - [`layers`]: the layer catalogue users browse ([`LayerId`], [`LayerInfo`]): stable names,
-//!   channels, spatial sizes and receptive fields.
-//! - [`receptive_field`]: receptive-field arithmetic.
-//! - [`padding`]: TensorFlow SAME padding.
-//! - `efficientnet` (feature `ml`): the network in burn ([`Model`]), with batch norms folded
-//!   into the convolutions and a forward pass that returns intermediate layers and stops at the
-//!   deepest one requested ([`Activations`]).
+//! - [`layers`]: the stable layer names of the organisms ([`LayerId`]).
+//! - `builder` (feature `ml`): an organism as a [`Graph`](crate::graph::Graph) from its
+//!   checkpoint ([`efficientnet_graph`]), in the representation ONNX imports use.
+//! - [`catalogue`] (feature `ml`): the curated layer catalogue of a graph.
+//! - `loaded` (feature `ml`): [`Model`], a graph executable on a device with its catalogue,
+//!   input spec and source; it implements [`Network`](crate::network::Network).
 //!
-//! Everything but the network is plain data and builds without burn, so the viewer can list
-//! layers without the tensor code.
+//! The architecture tables and layer names are plain data and build without burn, so the
+//! viewer can use them without the tensor code.
 
 pub mod architecture;
 mod error;
-#[cfg(feature = "ml")]
-mod fold;
 pub mod layers;
-pub mod padding;
-pub mod receptive_field;
 
 #[cfg(feature = "ml")]
-mod activations;
+mod builder;
 #[cfg(feature = "ml")]
-mod efficientnet;
+pub mod catalogue;
+#[cfg(feature = "ml")]
+mod loaded;
 #[cfg(all(test, feature = "ml"))]
 mod reference_tests;
 
@@ -33,10 +31,9 @@ pub use architecture::{
     NUM_CLASSES, STEM_CHANNELS, STEM_KERNEL, STEM_STRIDE, Stage,
 };
 pub use error::ModelError;
-pub use layers::{LayerId, LayerInfo};
-pub use receptive_field::ReceptiveField;
+pub use layers::LayerId;
 
 #[cfg(feature = "ml")]
-pub use activations::Activations;
+pub use builder::{INPUT_NAME, efficientnet_graph};
 #[cfg(feature = "ml")]
-pub use efficientnet::Model;
+pub use loaded::{Model, ModelSource};

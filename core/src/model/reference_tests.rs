@@ -190,7 +190,7 @@ fn check_model_end_to_end(model: ModelId) {
         let p_ref = top5[0]["prob"].as_f64().unwrap() as f32;
         let p = probs[top1];
         eprintln!(
-            "{model} {name}: top-1 {} ({}) p {p:.4} (ref {p_ref:.4}), max |dlogit| over ref top-5 {worst:.4}",
+            "{model} {name}: top-1 {} ({}) p {p:.4} (ref {p_ref:.4}), max |dlogit| over ref top-5 {worst:.2e}",
             argmax(&logits),
             top5[0]["label"].as_str().unwrap(),
         );
