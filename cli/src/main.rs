@@ -32,6 +32,12 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Run the smoke computation (gradient ascent through a tiny conv net) on the CPU backend.
     Smoke(commands::smoke::SmokeArgs),
+    /// Render feature visualizations of an objective, or a contact sheet of units, as PNG.
+    Render(commands::render::RenderArgs),
+    /// Print how strongly a unit responds to pictures (photos or saved renders).
+    Activation(commands::activation::ActivationArgs),
+    /// Time feature-visualization steps on the CPU backend (per batch and per unit).
+    RenderBench(commands::render_bench::RenderBenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -43,5 +49,8 @@ fn main() -> Result<()> {
         Command::ImportOnnx(args) => commands::import_onnx::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
         Command::Smoke(args) => commands::smoke::run(&args),
+        Command::Render(args) => commands::render::run(&args),
+        Command::Activation(args) => commands::activation::run(&args),
+        Command::RenderBench(args) => commands::render_bench::run(&args),
     }
 }

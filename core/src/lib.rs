@@ -6,6 +6,8 @@
 
 pub mod atlas;
 #[cfg(feature = "ml")]
+pub mod fv;
+#[cfg(feature = "ml")]
 pub mod graph;
 pub mod labels;
 pub mod model;
