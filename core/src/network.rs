@@ -28,10 +28,11 @@ impl InputSpec {
         let channels = self.channels.min(3);
         let offset: Vec<f32> = self.offset.iter().take(channels).copied().collect();
         let inverse_scale: Vec<f32> = self.scale.iter().take(channels).map(|s| 255.0 / s).collect();
-        let offset_scaled: Vec<f32> =
-            offset.iter().zip(&self.scale).map(|(o, s)| o / s).collect();
-        let multiply = Tensor::<1>::from_floats(inverse_scale.as_slice(), &device).reshape([1, channels, 1, 1]);
-        let subtract = Tensor::<1>::from_floats(offset_scaled.as_slice(), &device).reshape([1, channels, 1, 1]);
+        let offset_scaled: Vec<f32> = offset.iter().zip(&self.scale).map(|(o, s)| o / s).collect();
+        let multiply = Tensor::<1>::from_floats(inverse_scale.as_slice(), &device)
+            .reshape([1, channels, 1, 1]);
+        let subtract = Tensor::<1>::from_floats(offset_scaled.as_slice(), &device)
+            .reshape([1, channels, 1, 1]);
         image * multiply - subtract
     }
 }
@@ -74,7 +75,11 @@ pub trait Network {
     /// # Shapes
     /// - `input`: `[N, channels, H, W]`, already normalised ([`InputSpec::normalise`])
     /// - returns: one `[N, C, H', W']` per layer (class logits as `[N, classes, 1, 1]`)
-    fn forward_layers(&self, input: Tensor<4>, layers: &[&str]) -> Result<Vec<Tensor<4>>, NetworkError>;
+    fn forward_layers(
+        &self,
+        input: Tensor<4>,
+        layers: &[&str],
+    ) -> Result<Vec<Tensor<4>>, NetworkError>;
 
     /// The summary of one layer.
     fn layer(&self, name: &str) -> Option<LayerSummary> {
@@ -103,9 +108,15 @@ impl Network for crate::model::Model {
             .collect()
     }
 
-    fn forward_layers(&self, input: Tensor<4>, layers: &[&str]) -> Result<Vec<Tensor<4>>, NetworkError> {
+    fn forward_layers(
+        &self,
+        input: Tensor<4>,
+        layers: &[&str],
+    ) -> Result<Vec<Tensor<4>>, NetworkError> {
         self.forward(input, layers).map_err(|error| match error {
-            crate::model::ModelError::UnknownLayer { layer, .. } => NetworkError::UnknownLayer(layer),
+            crate::model::ModelError::UnknownLayer { layer, .. } => {
+                NetworkError::UnknownLayer(layer)
+            }
             other => NetworkError::Failed(other.to_string()),
         })
     }
@@ -119,7 +130,8 @@ mod tests {
     fn normalise_maps_unit_range_to_the_model_range() {
         let device = Device::flex();
         let spec = InputSpec { size_px: 4, channels: 3, offset: [127.0; 3], scale: [128.0; 3] };
-        let image = Tensor::<4>::from_data(TensorData::new(vec![0.0f32, 1.0, 0.5], [1, 3, 1, 1]), &device);
+        let image =
+            Tensor::<4>::from_data(TensorData::new(vec![0.0f32, 1.0, 0.5], [1, 3, 1, 1]), &device);
         let out: Vec<f32> = spec.normalise(image).into_data().try_to_vec::<f32>().unwrap();
         let want = [-127.0 / 128.0, 1.0, (127.5 - 127.0) / 128.0];
         for (got, want) in out.iter().zip(want) {

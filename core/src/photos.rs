@@ -33,13 +33,55 @@ const SKLEARN: PhotoPackage = PhotoPackage { package: "scikit-learn", version: "
 /// Photographs bundled in Python packages (licenses as the packages state them). Images whose
 /// license the package does not state are left out.
 pub const BUNDLED_PHOTOS: [Photo; 7] = [
-    Photo { name: "coffee", source: SKIMAGE, member: "skimage/data/coffee.png", license: "CC0-1.0", credit: "Rachel Michetti, Pikolo Espresso Bar" },
-    Photo { name: "chelsea", source: SKIMAGE, member: "skimage/data/chelsea.png", license: "CC0-1.0", credit: "Stefan van der Walt" },
-    Photo { name: "astronaut", source: SKIMAGE, member: "skimage/data/astronaut.png", license: "public domain", credit: "NASA" },
-    Photo { name: "rocket", source: SKIMAGE, member: "skimage/data/rocket.jpg", license: "public domain", credit: "SpaceX" },
-    Photo { name: "hubble", source: SKIMAGE, member: "skimage/data/hubble_deep_field.jpg", license: "public domain", credit: "NASA" },
-    Photo { name: "china", source: SKLEARN, member: "sklearn/datasets/images/china.jpg", license: "CC-BY-2.0", credit: "danielbuechele (Flickr)" },
-    Photo { name: "flower", source: SKLEARN, member: "sklearn/datasets/images/flower.jpg", license: "CC-BY-2.0", credit: "vultilion (Flickr)" },
+    Photo {
+        name: "coffee",
+        source: SKIMAGE,
+        member: "skimage/data/coffee.png",
+        license: "CC0-1.0",
+        credit: "Rachel Michetti, Pikolo Espresso Bar",
+    },
+    Photo {
+        name: "chelsea",
+        source: SKIMAGE,
+        member: "skimage/data/chelsea.png",
+        license: "CC0-1.0",
+        credit: "Stefan van der Walt",
+    },
+    Photo {
+        name: "astronaut",
+        source: SKIMAGE,
+        member: "skimage/data/astronaut.png",
+        license: "public domain",
+        credit: "NASA",
+    },
+    Photo {
+        name: "rocket",
+        source: SKIMAGE,
+        member: "skimage/data/rocket.jpg",
+        license: "public domain",
+        credit: "SpaceX",
+    },
+    Photo {
+        name: "hubble",
+        source: SKIMAGE,
+        member: "skimage/data/hubble_deep_field.jpg",
+        license: "public domain",
+        credit: "NASA",
+    },
+    Photo {
+        name: "china",
+        source: SKLEARN,
+        member: "sklearn/datasets/images/china.jpg",
+        license: "CC-BY-2.0",
+        credit: "danielbuechele (Flickr)",
+    },
+    Photo {
+        name: "flower",
+        source: SKLEARN,
+        member: "sklearn/datasets/images/flower.jpg",
+        license: "CC-BY-2.0",
+        credit: "vultilion (Flickr)",
+    },
 ];
 
 impl Photo {

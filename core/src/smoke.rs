@@ -36,7 +36,10 @@ struct TinyNet {
 impl TinyNet {
     fn new(device: &Device) -> Self {
         let mut rng = SplitMix64(0x5eed);
-        Self { conv1: rng.tensor([8, 3, 3, 3], 0.3, device), conv2: rng.tensor([4, 8, 3, 3], 0.3, device) }
+        Self {
+            conv1: rng.tensor([8, 3, 3, 3], 0.3, device),
+            conv2: rng.tensor([4, 8, 3, 3], 0.3, device),
+        }
     }
 
     /// Mean activation of [`TARGET_CHANNEL`] of the second layer.
@@ -111,8 +114,9 @@ mod tests {
     fn gradient_ascent_raises_the_objective_on_the_cpu() {
         let device = Device::flex();
         let mut seen = Vec::new();
-        let objectives = pollster::block_on(run_smoke(&device, 5, |step, value| seen.push((step, value))))
-            .unwrap();
+        let objectives =
+            pollster::block_on(run_smoke(&device, 5, |step, value| seen.push((step, value))))
+                .unwrap();
         assert_eq!(objectives.len(), 5);
         assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
         assert!(objectives.iter().all(|v| v.is_finite()));

@@ -107,6 +107,9 @@ mod tests {
         assert!(matches!("stem:".parse::<UnitId>(), Err(UnitIdError::BadUnit(_))));
         assert!(matches!("stem:-1".parse::<UnitId>(), Err(UnitIdError::BadUnit(_))));
         assert!(matches!("stem:+1".parse::<UnitId>(), Err(UnitIdError::BadUnit(_))));
-        assert!(matches!("stem:99999999999999999999999".parse::<UnitId>(), Err(UnitIdError::BadUnit(_))));
+        assert!(matches!(
+            "stem:99999999999999999999999".parse::<UnitId>(),
+            Err(UnitIdError::BadUnit(_))
+        ));
     }
 }

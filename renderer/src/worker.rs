@@ -32,7 +32,10 @@ pub fn start() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
         match serde_wasm_bindgen::from_value::<RendererRequest>(event.data()) {
             Ok(request) => wasm_bindgen_futures::spawn_local(handle(request)),
-            Err(error) => post(&RendererEvent::Failed { job: 0, message: format!("unreadable request: {error}") }),
+            Err(error) => post(&RendererEvent::Failed {
+                job: 0,
+                message: format!("unreadable request: {error}"),
+            }),
         }
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -55,7 +58,9 @@ async fn handle(request: RendererRequest) {
             }
             .await;
             post(&match outcome {
-                Ok((objectives, elapsed_ms)) => RendererEvent::SmokeDone { job, path, objectives, elapsed_ms },
+                Ok((objectives, elapsed_ms)) => {
+                    RendererEvent::SmokeDone { job, path, objectives, elapsed_ms }
+                }
                 Err(message) => RendererEvent::Failed { job, message },
             });
         }

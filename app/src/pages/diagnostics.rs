@@ -34,7 +34,9 @@ impl Smoke {
     fn path(&self) -> Option<ComputePath> {
         match self {
             Self::Idle => None,
-            Self::Running { path, .. } | Self::Done { path, .. } | Self::Failed { path, .. } => Some(*path),
+            Self::Running { path, .. } | Self::Done { path, .. } | Self::Failed { path, .. } => {
+                Some(*path)
+            }
         }
     }
 
@@ -145,12 +147,8 @@ fn probe_view(report: Option<GpuReport>) -> impl IntoView {
 }
 
 fn smoke_view(smoke: Smoke) -> impl IntoView {
-    let objectives = smoke
-        .objectives()
-        .iter()
-        .map(|value| value.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let objectives =
+        smoke.objectives().iter().map(|value| value.to_string()).collect::<Vec<_>>().join(",");
     let summary = match &smoke {
         Smoke::Idle => "Not run yet.".to_owned(),
         Smoke::Running { path, objectives } => {

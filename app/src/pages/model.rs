@@ -10,7 +10,8 @@ use crate::pages::not_found::NotFoundPage;
 #[component]
 pub fn ModelPage() -> impl IntoView {
     let model = name_param("model");
-    move || match model.get() {
+    move || {
+        match model.get() {
         None => view! { <NotFoundPage/> }.into_any(),
         Some(model) => view! {
             <Page>
@@ -21,5 +22,6 @@ pub fn ModelPage() -> impl IntoView {
             </Page>
         }
         .into_any(),
+    }
     }
 }

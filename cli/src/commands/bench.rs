@@ -67,7 +67,9 @@ fn noise(len: usize) -> Vec<f32> {
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     (0..len)
         .map(|_| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             ((state >> 40) as f32 / (1u64 << 23) as f32) - 1.0
         })
         .collect()
@@ -90,12 +92,17 @@ fn run_forward(args: &ForwardArgs) -> Result<()> {
         let size = args.size.unwrap_or(spec.size_px);
         for &batch in &args.batches {
             let shape = [batch.max(1), spec.channels, size, size];
-            let input = Tensor::<4>::from_data(TensorData::new(noise(shape.iter().product()), shape), &device);
+            let input = Tensor::<4>::from_data(
+                TensorData::new(noise(shape.iter().product()), shape),
+                &device,
+            );
             let once = || -> Result<f64> {
                 let start = Instant::now();
                 let logits = model.logits(input.clone())?;
-                let values: Vec<f32> =
-                    logits.into_data().try_into_vec().map_err(|e| anyhow::anyhow!("reading logits back: {e:?}"))?;
+                let values: Vec<f32> = logits
+                    .into_data()
+                    .try_into_vec()
+                    .map_err(|e| anyhow::anyhow!("reading logits back: {e:?}"))?;
                 let elapsed = start.elapsed().as_secs_f64() * 1e3;
                 anyhow::ensure!(values.iter().all(|v| v.is_finite()), "non-finite logits");
                 Ok(elapsed)
@@ -119,7 +126,13 @@ fn run_forward(args: &ForwardArgs) -> Result<()> {
             if !args.json {
                 println!(
                     "{:<20} {:>4}px batch {:>3}: {:>8.1} ms/image (min), {:>8.1} ms/image (median), {:>9.1} ms/batch (min), {} runs",
-                    row.model, row.size_px, row.batch, row.min_ms_per_image, row.median_ms_per_image, row.min_ms_per_batch, row.runs
+                    row.model,
+                    row.size_px,
+                    row.batch,
+                    row.min_ms_per_image,
+                    row.median_ms_per_image,
+                    row.min_ms_per_batch,
+                    row.runs
                 );
             }
             rows.push(row);

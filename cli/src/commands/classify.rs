@@ -79,7 +79,8 @@ pub fn run(args: &ClassifyArgs) -> Result<()> {
     let labels = if model.classes() == IMAGENET_CLASSES { Some(store::labels()?) } else { None };
     let mut results = Vec::with_capacity(args.images.len());
     for path in &args.images {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let photo = preprocess(&bytes, spec.size_px, Framing::CentreCrop)
             .with_context(|| format!("cannot use {} as an image", path.display()))?;
         let outputs = model.logits(model_input(&photo, &spec, &device))?; // [1, classes]

@@ -133,11 +133,7 @@ pub fn run(args: &ImportOnnxArgs) -> Result<()> {
     let dir = store::save_imported(&meta, &bytes)?;
     println!(
         "imported {} as `{}`: {channels}x{size_px}x{size_px} input, {} layers, {} outputs, {} parameters",
-        file,
-        meta.id,
-        meta.layers,
-        meta.classes,
-        meta.parameters
+        file, meta.id, meta.layers, meta.classes, meta.parameters
     );
     println!("stored in {}", dir.display());
     Ok(())

@@ -45,7 +45,10 @@ pub fn run(args: &LayersArgs) -> Result<()> {
         return Ok(());
     }
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0).max(22);
-    println!("{:<width$} {:<18} {:>8} {:>9} {:>16}", "layer", "op", "channels", "size", "receptive field");
+    println!(
+        "{:<width$} {:<18} {:>8} {:>9} {:>16}",
+        "layer", "op", "channels", "size", "receptive field"
+    );
     for row in rows {
         println!(
             "{:<width$} {:<18} {:>8} {:>9} {:>13} px",

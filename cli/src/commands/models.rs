@@ -10,7 +10,11 @@ use crate::store;
 pub fn run() -> Result<()> {
     println!("{:<20} {:>6} {:>11} {:>6}  weights", "model", "input", "parameters", "top-1");
     for organism in &ORGANISMS {
-        let state = if store::is_fetched(organism.id)? { "present" } else { "not fetched (microscope fetch ID)" };
+        let state = if store::is_fetched(organism.id)? {
+            "present"
+        } else {
+            "not fetched (microscope fetch ID)"
+        };
         println!(
             "{:<20} {:>4}px {:>10.1}M {:>5.1}%  {state}",
             organism.id,

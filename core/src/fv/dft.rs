@@ -233,7 +233,17 @@ mod tests {
     #[test]
     fn fv_radial_frequencies_follow_numpy_fftfreq() {
         let f = radial_frequencies(4, 4); // fy = [0, .25, -.5, -.25], fx = [0, .25, .5]
-        let want = [0.0, 0.25, 0.5, 0.25, 0.353_553_4, 0.559_017, 0.5, 0.559_017, std::f32::consts::FRAC_1_SQRT_2];
+        let want = [
+            0.0,
+            0.25,
+            0.5,
+            0.25,
+            0.353_553_4,
+            0.559_017,
+            0.5,
+            0.559_017,
+            std::f32::consts::FRAC_1_SQRT_2,
+        ];
         for (g, w) in f.iter().zip(want) {
             assert!((g - w).abs() < 1e-6, "{f:?}");
         }
