@@ -76,8 +76,10 @@ impl Renderer {
                 }
                 return;
             }
-            RendererEvent::Progress { job, .. } => *job,
-            RendererEvent::SmokeDone { job, .. } | RendererEvent::Failed { job, .. } => {
+            RendererEvent::Progress { job, .. } | RendererEvent::RenderProgress { job, .. } => *job,
+            RendererEvent::SmokeDone { job, .. }
+            | RendererEvent::RenderDone { job, .. }
+            | RendererEvent::Failed { job, .. } => {
                 let job = *job;
                 if let Some(listener) = self.listeners.borrow_mut().remove(&job) {
                     listener(event);
@@ -117,7 +119,25 @@ impl Renderer {
 
 fn request_job(request: &RendererRequest) -> u32 {
     match request {
-        RendererRequest::Smoke { job, .. } => *job,
+        RendererRequest::Smoke { job, .. }
+        | RendererRequest::Render { job, .. }
+        | RendererRequest::Cancel { job } => *job,
+    }
+}
+
+/// Asks the renderer to stop job `job` after its current step; the job still ends with its
+/// last event (a render's images so far). Does nothing when the renderer never started.
+pub fn cancel_job(job: u32) {
+    let renderer = RENDERER.with(|slot| slot.borrow().clone());
+    if let Some(renderer) = renderer {
+        let request = RendererRequest::Cancel { job };
+        if renderer.ready.get() {
+            renderer.post(&request);
+        } else {
+            // Not started yet: drop the queued request instead.
+            renderer.queue.borrow_mut().retain(|queued| request_job(queued) != job);
+            renderer.fail(job, "cancelled");
+        }
     }
 }
 

@@ -5,6 +5,12 @@
 #[cfg(target_arch = "wasm32")]
 mod devices;
 #[cfg(target_arch = "wasm32")]
+mod fetch;
+#[cfg(target_arch = "wasm32")]
+mod models;
+#[cfg(target_arch = "wasm32")]
+mod render_job;
+#[cfg(target_arch = "wasm32")]
 mod worker;
 
 #[cfg(target_arch = "wasm32")]

@@ -45,6 +45,10 @@ pub fn start() {
 
 async fn handle(request: RendererRequest) {
     match request {
+        RendererRequest::Render { job, path, model, settings } => {
+            crate::render_job::run(job, path, model, settings, post).await;
+        }
+        RendererRequest::Cancel { job } => crate::render_job::cancel(job),
         RendererRequest::Smoke { job, path, steps } => {
             let outcome = async {
                 let device: Device = device_for(path).await?;

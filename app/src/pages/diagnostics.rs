@@ -9,6 +9,8 @@ use crate::gpu::{self, GpuReport};
 use crate::layout::Page;
 use crate::renderer_client;
 
+mod render_check;
+
 /// Gradient steps of the smoke computation.
 const SMOKE_STEPS: u32 = 8;
 
@@ -69,7 +71,10 @@ pub fn DiagnosticsPage() -> impl IntoView {
                     smoke.set(Smoke::Done { path, objectives, elapsed_ms })
                 }
                 RendererEvent::Failed { message, .. } => smoke.set(Smoke::Failed { path, message }),
-                RendererEvent::Ready => {}
+                // Events of other kinds of jobs never reach a smoke job.
+                RendererEvent::Ready
+                | RendererEvent::RenderProgress { .. }
+                | RendererEvent::RenderDone { .. } => {}
             },
         );
         if let Err(message) = started {
@@ -101,6 +106,10 @@ pub fn DiagnosticsPage() -> impl IntoView {
                         </button>
                     </div>
                     {move || smoke_view(smoke.get())}
+                </section>
+                <section aria-labelledby="render-heading">
+                    <h2 id="render-heading">"Render check"</h2>
+                    <render_check::RenderCheck />
                 </section>
             </main>
         </Page>

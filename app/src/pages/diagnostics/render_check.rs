@@ -1,0 +1,225 @@
+//! The render check of the diagnostics page: one real feature visualization in the renderer
+//! worker (EfficientNet-Lite0 weights from the atlas), on WebGPU or the CPU, with live
+//! progress, a preview, cancel, and the objective at every step exposed for tests.
+
+use leptos::prelude::*;
+use microscope_core::protocol::{
+    ComputePath, ModelRef, Picture, RenderSettings, RendererEvent, RendererRequest, WeightsFormat,
+};
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+use crate::renderer_client;
+
+/// The model the check renders, and where the atlas keeps its weights.
+const MODEL: &str = "efficientnet-lite0";
+const WEIGHTS_URL: &str = "atlas/models/efficientnet-lite0/checkpoints/final/weights.safetensors";
+
+/// Where the render stands.
+#[derive(Debug, Clone, PartialEq)]
+enum Check {
+    Idle,
+    Running { job: u32, path: ComputePath, objectives: Vec<f32>, steps: u32, elapsed_ms: f64 },
+    Done { path: ComputePath, objectives: Vec<f32>, elapsed_ms: f64, cancelled: bool },
+    Failed { path: ComputePath, message: String },
+}
+
+impl Check {
+    fn state(&self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Running { .. } => "running",
+            Self::Done { cancelled: true, .. } => "cancelled",
+            Self::Done { .. } => "done",
+            Self::Failed { .. } => "failed",
+        }
+    }
+
+    fn path(&self) -> &'static str {
+        match self {
+            Self::Idle => "",
+            Self::Running { path, .. } | Self::Done { path, .. } | Self::Failed { path, .. } => {
+                path.as_str()
+            }
+        }
+    }
+
+    fn objectives(&self) -> &[f32] {
+        match self {
+            Self::Running { objectives, .. } | Self::Done { objectives, .. } => objectives,
+            Self::Idle | Self::Failed { .. } => &[],
+        }
+    }
+}
+
+/// Draws an RGBA picture on the canvas with id `canvas_id` (resizing it to fit).
+fn draw(canvas_id: &str, picture: &Picture) {
+    let Some(canvas) = document()
+        .get_element_by_id(canvas_id)
+        .and_then(|element| element.dyn_into::<HtmlCanvasElement>().ok())
+    else {
+        return;
+    };
+    canvas.set_width(picture.width);
+    canvas.set_height(picture.height);
+    let context = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|context| context.dyn_into::<CanvasRenderingContext2d>().ok());
+    let data = ImageData::new_with_u8_clamped_array_and_sh(
+        Clamped(&picture.rgba),
+        picture.width,
+        picture.height,
+    );
+    if let (Some(context), Ok(data)) = (context, data) {
+        let _ = context.put_image_data(&data, 0.0, 0.0);
+    }
+}
+
+/// A real render of one objective, for checking the renderer on this browser.
+#[component]
+pub fn RenderCheck() -> impl IntoView {
+    let check = RwSignal::new(Check::Idle);
+    let objective = RwSignal::new("blocks.2:3".to_owned());
+    let steps = RwSignal::new(8u32);
+    let size = RwSignal::new(64u32);
+
+    let start = move |path: ComputePath| {
+        let settings = RenderSettings {
+            objective: objective.get_untracked(),
+            size_px: size.get_untracked(),
+            steps: steps.get_untracked(),
+            seed: 0,
+            batch: 1,
+            preview_every: 2,
+        };
+        let total = settings.steps;
+        let model = ModelRef {
+            id: MODEL.to_owned(),
+            url: WEIGHTS_URL.to_owned(),
+            format: WeightsFormat::Safetensors,
+        };
+        let started = renderer_client::run_job(
+            move |job| {
+                check.set(Check::Running {
+                    job,
+                    path,
+                    objectives: Vec::new(),
+                    steps: total,
+                    elapsed_ms: 0.0,
+                });
+                RendererRequest::Render { job, path, model, settings }
+            },
+            move |event| match event {
+                RendererEvent::RenderProgress { objective, elapsed_ms: ms, preview, .. } => {
+                    check.update(|state| {
+                        if let Check::Running { objectives, elapsed_ms, .. } = state {
+                            objectives.push(objective);
+                            *elapsed_ms = ms;
+                        }
+                    });
+                    if let Some(picture) = preview {
+                        draw("render-canvas", &picture);
+                    }
+                }
+                RendererEvent::RenderDone {
+                    path,
+                    images,
+                    objectives,
+                    elapsed_ms,
+                    cancelled,
+                    ..
+                } => {
+                    if let Some(picture) = images.first() {
+                        draw("render-canvas", picture);
+                    }
+                    check.set(Check::Done { path, objectives, elapsed_ms, cancelled });
+                }
+                RendererEvent::Failed { message, .. } => check.set(Check::Failed { path, message }),
+                RendererEvent::Ready
+                | RendererEvent::Progress { .. }
+                | RendererEvent::SmokeDone { .. } => {}
+            },
+        );
+        if let Err(message) = started {
+            check.set(Check::Failed { path, message });
+        }
+    };
+    let cancel = move |_| {
+        if let Check::Running { job, .. } = check.get_untracked() {
+            renderer_client::cancel_job(job);
+        }
+    };
+    let running = move || matches!(check.get(), Check::Running { .. });
+
+    view! {
+        <p>
+            "A real feature visualization: EfficientNet-Lite0 (weights from the atlas), Fourier "
+            "parameterization, lucid's transforms, Adam; the objective should rise."
+        </p>
+        <div class="form-row">
+            <label>"Objective "
+                <input id="render-objective" type="text" prop:value=objective
+                    on:input=move |ev| objective.set(event_target_value(&ev)) />
+            </label>
+            <label>"Steps "
+                <input id="render-steps" type="number" min="1" max="8192" prop:value=move || steps.get().to_string()
+                    on:input=move |ev| if let Ok(value) = event_target_value(&ev).parse() { steps.set(value) } />
+            </label>
+            <label>"Size (px) "
+                <input id="render-size" type="number" min="16" max="512" prop:value=move || size.get().to_string()
+                    on:input=move |ev| if let Ok(value) = event_target_value(&ev).parse() { size.set(value) } />
+            </label>
+        </div>
+        <div class="actions">
+            <button id="render-webgpu" disabled=running on:click=move |_| start(ComputePath::Webgpu)>"Render on WebGPU"</button>
+            <button id="render-cpu" disabled=running on:click=move |_| start(ComputePath::Cpu)>"Render on the CPU"</button>
+            <button id="render-cancel" disabled=move || !running() on:click=cancel>"Cancel"</button>
+        </div>
+        <canvas id="render-canvas" class="render-canvas" width="64" height="64" aria-label="The image being rendered"></canvas>
+        {move || status(check.get())}
+    }
+}
+
+fn status(check: Check) -> impl IntoView {
+    let objectives =
+        check.objectives().iter().map(|value| value.to_string()).collect::<Vec<_>>().join(",");
+    let summary = match &check {
+        Check::Idle => "Not run yet.".to_owned(),
+        Check::Running { path, objectives, steps, elapsed_ms, .. } => {
+            let done = objectives.len() as f64;
+            let rate = if *elapsed_ms > 0.0 { done * 1000.0 / elapsed_ms } else { 0.0 };
+            let eta = if rate > 0.0 { (f64::from(*steps) - done) / rate } else { f64::NAN };
+            let eta =
+                if eta.is_finite() { format!(", about {eta:.0} s left") } else { String::new() };
+            format!(
+                "Rendering on {}: step {} of {steps} ({rate:.2} steps/s{eta})…",
+                path.as_str(),
+                objectives.len()
+            )
+        }
+        Check::Done { path, objectives, elapsed_ms, cancelled } => format!(
+            "{} on {}: {} steps in {:.0} ms ({:.2} steps/s).",
+            if *cancelled { "Cancelled" } else { "Done" },
+            path.as_str(),
+            objectives.len(),
+            elapsed_ms,
+            objectives.len() as f64 * 1000.0 / elapsed_ms.max(1.0)
+        ),
+        Check::Failed { path, message } => format!("Failed on {}: {message}", path.as_str()),
+    };
+    let (step, total) = match &check {
+        Check::Running { objectives, steps, .. } => (objectives.len() as u32, *steps),
+        _ => (0, 0),
+    };
+    view! {
+        <div id="render-result" role="status" aria-live="polite" data-state=check.state()
+            data-path=check.path() data-objectives=objectives>
+            {(total > 0).then(|| view! {
+                <progress max=total.to_string() value=step.to_string()></progress>
+            })}
+            <p>{summary}</p>
+        </div>
+    }
+}
