@@ -5,6 +5,7 @@
 //! same code runs natively and in wasm.
 
 pub mod atlas;
+pub mod dataset;
 #[cfg(feature = "ml")]
 pub mod fv;
 #[cfg(feature = "ml")]
@@ -22,6 +23,8 @@ pub mod preprocess;
 pub mod protocol;
 #[cfg(feature = "ml")]
 pub mod smoke;
+#[cfg(feature = "ml")]
+pub mod train;
 pub mod unit;
 pub mod weights;
 
