@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 mod cache;
 mod commands;
+mod dataset;
 mod pypi;
 mod store;
 
@@ -38,6 +39,8 @@ enum Command {
     Activation(commands::activation::ActivationArgs),
     /// Time feature-visualization steps on the CPU backend (per batch and per unit).
     RenderBench(commands::render_bench::RenderBenchArgs),
+    /// Train the fashion-cnn on Fashion-MNIST, saving log-spaced checkpoints with test accuracy.
+    Train(commands::train::TrainArgs),
 }
 
 fn main() -> Result<()> {
@@ -52,5 +55,6 @@ fn main() -> Result<()> {
         Command::Render(args) => commands::render::run(&args),
         Command::Activation(args) => commands::activation::run(&args),
         Command::RenderBench(args) => commands::render_bench::run(&args),
+        Command::Train(args) => commands::train::run(&args),
     }
 }

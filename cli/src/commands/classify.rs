@@ -1,5 +1,6 @@
 //! `microscope classify --model ID [--json] IMAGE...`: the top-5 classes of photos, with
-//! ImageNet labels for 1000-class models and bare class indices otherwise.
+//! ImageNet labels for 1000-class models, a trained model's own class names (fashion-cnn:
+//! Fashion-MNIST's), and bare class indices otherwise.
 
 use std::path::PathBuf;
 
@@ -72,16 +73,18 @@ fn model_input(photo: &Preprocessed, spec: &InputSpec, device: &Device) -> Tenso
 
 /// Classifies each image (centre crop, bicubic resize, as in the organisms' evaluation).
 pub fn run(args: &ClassifyArgs) -> Result<()> {
-    store::find(&args.model)?;
+    let class_names = store::find(&args.model)?.class_names();
     let device = Device::flex();
     let model = store::load_model(&args.model, &device)?;
     let spec = model.input_spec();
+    // A model trained here saw whole items (Fashion-MNIST), not the centre of a photo.
+    let framing = if class_names.is_some() { Framing::Stretch } else { Framing::CentreCrop };
     let labels = if model.classes() == IMAGENET_CLASSES { Some(store::labels()?) } else { None };
     let mut results = Vec::with_capacity(args.images.len());
     for path in &args.images {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let photo = preprocess(&bytes, spec.size_px, Framing::CentreCrop)
+        let photo = preprocess(&bytes, spec.size_px, framing)
             .with_context(|| format!("cannot use {} as an image", path.display()))?;
         let outputs = model.logits(model_input(&photo, &spec, &device))?; // [1, classes]
         let probs = if model.outputs_probabilities() { outputs } else { softmax(outputs, 1) };
@@ -97,7 +100,11 @@ pub fn run(args: &ClassifyArgs) -> Result<()> {
             .take(TOP)
             .map(|class| Prediction {
                 class,
-                label: labels.as_ref().map(|l| l.short(class).unwrap_or("?").to_owned()),
+                label: match (&class_names, &labels) {
+                    (Some(names), _) => Some(names.get(class).map_or("?", String::as_str).into()),
+                    (None, Some(l)) => Some(l.short(class).unwrap_or("?").to_owned()),
+                    (None, None) => None,
+                },
                 prob: prob(class),
             })
             .collect();

@@ -10,3 +10,4 @@ pub mod models;
 pub mod render;
 pub mod render_bench;
 pub mod smoke;
+pub mod train;

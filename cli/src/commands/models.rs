@@ -1,8 +1,9 @@
-//! `microscope models`: the built-in organisms and whether their weights are here, then the
-//! imported models.
+//! `microscope models`: the built-in organisms and whether their weights are here, the models
+//! trained here (Fashion-MNIST test accuracy for the fashion-cnn), then the imported models.
 
 use anyhow::Result;
 use microscope_core::organisms::ORGANISMS;
+use microscope_core::train::{FASHION_CNN_ID, fashion_cnn_input_spec, init_fashion_cnn};
 
 use crate::store;
 
@@ -23,6 +24,27 @@ pub fn run() -> Result<()> {
             organism.reported_top1_percent
         );
     }
+    let parameters: usize = init_fashion_cnn(0).iter().map(|(_, t)| t.numel()).sum();
+    let (accuracy, state) = match store::trained_manifest(FASHION_CNN_ID)? {
+        Some(manifest) => match manifest.latest() {
+            Some(last) => (
+                format!("{:>5.1}%", last.test_accuracy * 100.0),
+                format!(
+                    "trained here: {} checkpoints, last {} (load MODEL@step-N for another)",
+                    manifest.checkpoints.len(),
+                    last.name
+                ),
+            ),
+            None => ("-".to_owned(), "not trained (microscope train)".to_owned()),
+        },
+        None => ("-".to_owned(), "not trained (microscope train)".to_owned()),
+    };
+    println!(
+        "{:<20} {:>4}px {:>10.1}M {accuracy:>6}  {state}",
+        FASHION_CNN_ID,
+        fashion_cnn_input_spec().size_px,
+        parameters as f64 / 1e6,
+    );
     for meta in store::imported()? {
         println!(
             "{:<20} {:>4}px {:>10.1}M {:>6}  imported from {} ({} outputs)",
