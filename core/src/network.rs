@@ -81,6 +81,13 @@ pub trait Network {
         layers: &[&str],
     ) -> Result<Vec<Tensor<4>>, NetworkError>;
 
+    /// Whether the network takes only inputs of [`InputSpec::size_px`] (e.g. a flatten before
+    /// a fully connected layer); feature visualization then resamples its images to exactly
+    /// that size. Fully convolutional networks (the default) take any size.
+    fn fixed_input_size(&self) -> bool {
+        false
+    }
+
     /// The summary of one layer.
     fn layer(&self, name: &str) -> Option<LayerSummary> {
         self.layers().into_iter().find(|layer| layer.name == name)
@@ -106,6 +113,10 @@ impl Network for crate::model::Model {
                 receptive_field_px: layer.receptive_field.size().round() as usize,
             })
             .collect()
+    }
+
+    fn fixed_input_size(&self) -> bool {
+        crate::model::Model::fixed_input_size(self)
     }
 
     fn forward_layers(

@@ -293,7 +293,11 @@ impl<'n> RenderSession<'n> {
     async fn ascend(&mut self) -> Result<f32, RenderError> {
         let spec = self.network.input_spec();
         // One warp per step, shared by every micro-batch, so that splitting changes nothing.
-        let warp = Warp::sample(
+        // A model that takes only its own input size gets exactly that (renders at a larger
+        // size are downsampled); others get at least it.
+        let sample =
+            if self.network.fixed_input_size() { Warp::sample_exact } else { Warp::sample };
+        let warp = sample(
             &self.transforms,
             [self.size_px, self.size_px],
             spec.size_px,

@@ -113,6 +113,37 @@ impl Warp {
         min_side: usize,
         rng: &mut SplitMix64,
     ) -> Self {
+        let (size, mut map) = Self::draw(transforms, source, rng);
+        let upsampled = size.map(|n| n.max(min_side));
+        if upsampled != size {
+            map = map.after(&Affine::resize(size, upsampled));
+        }
+        Self { source, output: upsampled, map }
+    }
+
+    /// Draws the random choices of `transforms` for a `source` image, then resamples
+    /// (bilinear, up or down) to exactly `side` × `side`: for models that take only their
+    /// own input size (a flatten before a fully connected layer).
+    pub fn sample_exact(
+        transforms: &[Transform],
+        source: [usize; 2],
+        side: usize,
+        rng: &mut SplitMix64,
+    ) -> Self {
+        let (size, mut map) = Self::draw(transforms, source, rng);
+        let output = [side.max(1); 2];
+        if output != size {
+            map = map.after(&Affine::resize(size, output));
+        }
+        Self { source, output, map }
+    }
+
+    /// The size after `transforms` and the map from it back to the source.
+    fn draw(
+        transforms: &[Transform],
+        source: [usize; 2],
+        rng: &mut SplitMix64,
+    ) -> ([usize; 2], Affine) {
         let mut size = source;
         let mut map = Affine::IDENTITY;
         for transform in transforms {
@@ -154,17 +185,29 @@ impl Warp {
             map = map.after(&stage);
             size = next;
         }
-        let upsampled = size.map(|n| n.max(min_side));
-        if upsampled != size {
-            map = map.after(&Affine::resize(size, upsampled));
-        }
-        Self { source, output: upsampled, map }
+        (size, map)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fv_exact_warps_hit_the_model_size_from_larger_and_smaller_images() {
+        let transforms = standard_transforms_for(28);
+        for source in [128usize, 28, 16] {
+            let mut rng = SplitMix64::new(source as u64);
+            for _ in 0..20 {
+                let warp = Warp::sample_exact(&transforms, [source; 2], 28, &mut rng);
+                assert_eq!(warp.output, [28, 28]);
+                assert_eq!(warp.source, [source; 2]);
+                // The output's corners map near the (padded) source's corners.
+                let (x, _) = warp.map.apply(27.0, 27.0);
+                assert!(x > source as f64 * 0.6, "{source}: {x}");
+            }
+        }
+    }
 
     #[test]
     fn fv_standard_transforms_are_lucids_at_128_px() {

@@ -38,6 +38,7 @@ pub struct Model {
     output: ValueId,
     classes: usize,
     probabilities: bool,
+    fixed_size: bool,
     executable: Executable,
 }
 
@@ -129,6 +130,10 @@ impl Model {
             .unwrap_or(1);
         let probabilities =
             graph.producer(output).is_some_and(|node| matches!(node.op, Op::Softmax { .. }));
+        // A graph that cannot take a slightly larger input (a flatten before a fully
+        // connected layer) takes only its own size.
+        let larger = input.size_px + 4;
+        let fixed_size = graph.infer_shapes([1, input.channels, larger, larger]).is_err();
         let executable = graph.to_device(device);
         Ok(Self {
             id,
@@ -139,6 +144,7 @@ impl Model {
             output,
             classes,
             probabilities,
+            fixed_size,
             executable,
         })
     }
@@ -191,6 +197,12 @@ impl Model {
     /// Whether the first output is already a softmax (probabilities rather than logits).
     pub fn outputs_probabilities(&self) -> bool {
         self.probabilities
+    }
+
+    /// Whether the model takes only inputs of its [`InputSpec::size_px`] (its graph cannot
+    /// take a larger one, e.g. a flatten before a fully connected layer).
+    pub fn fixed_input_size(&self) -> bool {
+        self.fixed_size
     }
 
     /// The executable graph.

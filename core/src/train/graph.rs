@@ -112,4 +112,26 @@ mod tests {
         let via_network = model.forward_layers(images, &["logits"]).unwrap();
         assert_eq!(via_network[0].dims(), [2, 10, 1, 1]);
     }
+
+    #[test]
+    fn feature_visualization_renders_the_fixed_size_model_at_any_size() {
+        use crate::fv::objective::Objective;
+        use crate::fv::render::{RenderOptions, render};
+        let device = Device::flex();
+        let model = fashion_cnn_model(None, &init_fashion_cnn(2), &device).unwrap();
+        assert!(model.fixed_input_size(), "a flatten before `fc` fixes the input size");
+        let objective: Objective = "conv3:3".parse().unwrap();
+        for size in [64, 28, 20] {
+            let options = RenderOptions { size_px: size, steps: 8, ..RenderOptions::default() };
+            let rendering =
+                pollster::block_on(render(&model, &objective, &options, &device, |_| {
+                    std::ops::ControlFlow::Continue(())
+                }))
+                .unwrap();
+            assert_eq!(rendering.values.len(), 8);
+            assert_eq!(rendering.images[0].channels, 1);
+            let (first, last) = (rendering.values[0], rendering.values[7]);
+            assert!(last > first, "{size} px: the objective rose from {first} to {last}");
+        }
+    }
 }
