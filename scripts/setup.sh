@@ -60,6 +60,14 @@ if [ "$want_browser" -eq 1 ]; then
   fi
 fi
 
+step "Fashion-MNIST (Debian package dataset-fashion-mnist, for microscope train)"
+if [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+  echo "    present"
+else
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q dataset-fashion-mnist
+fi
+
 step "Rust dependencies (fetched once so Trunk can build offline)"
 (cd "$ROOT" && cargo fetch --locked)
 elapsed

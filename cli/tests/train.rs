@@ -6,6 +6,8 @@
 //! Needs Debian's `dataset-fashion-mnist` (or `MICROSCOPE_FASHION_MNIST`); without it the test
 //! is skipped with a message, unless `MICROSCOPE_REQUIRE_DATA=1` makes that a failure.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -36,7 +38,7 @@ fn manifest(cache: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-fn checkpoint<'a>(manifest: &'a Value, step: u64) -> &'a Value {
+fn checkpoint(manifest: &Value, step: u64) -> &Value {
     manifest["checkpoints"].as_array().unwrap().iter().find(|c| c["step"] == step).unwrap()
 }
 

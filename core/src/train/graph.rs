@@ -2,8 +2,10 @@
 //! from a checkpoint's weights, so the model catalogue, circuits, feature visualization and
 //! the browser renderer work on it like on any other model.
 //!
-//! Layers: `conv1.pre` (convolution) → `conv1` (ReLU) → `pool1` …, `conv3` → `pool3` →
-//! `flatten` → `fc.pre` → `fc` (ReLU) → `logits`.
+//! Layers: `conv1` (convolution) → `conv1.relu` → `pool1` …, `conv3.relu` → `pool3` →
+//! `flatten` → `fc` (fully connected) → `fc.relu` → `logits`. The named layers are the
+//! pre-activations, as lucid renders them: a ReLU's output has no gradient where it is zero, so
+//! a unit that is off in the starting image could never be turned on.
 
 use burn::prelude::Device;
 
@@ -45,14 +47,14 @@ pub fn fashion_cnn_graph(weights: &TensorMap) -> Result<Graph, TrainError> {
             dilation: [1, 1],
             groups: 1,
         };
-        x = graph.add_node(&format!("conv{k}.pre"), Op::Conv2d(conv), &[x])?;
-        x = graph.add_node(&format!("conv{k}"), Op::Relu, &[x])?;
+        x = graph.add_node(&format!("conv{k}"), Op::Conv2d(conv), &[x])?;
+        x = graph.add_node(&format!("conv{k}.relu"), Op::Relu, &[x])?;
         x = graph.add_node(&format!("pool{k}"), Op::MaxPool(pool), &[x])?;
     }
     x = graph.add_node("flatten", Op::Flatten { axis: 1 }, &[x])?;
     let fc = Linear { weight: tensor(6, &[576, 128])?, bias: Some(tensor(7, &[128])?) };
-    x = graph.add_node("fc.pre", Op::Linear(fc), &[x])?;
-    x = graph.add_node("fc", Op::Relu, &[x])?;
+    x = graph.add_node("fc", Op::Linear(fc), &[x])?;
+    x = graph.add_node("fc.relu", Op::Relu, &[x])?;
     let logits = Linear { weight: tensor(8, &[128, 10])?, bias: Some(tensor(9, &[10])?) };
     x = graph.add_node("logits", Op::Linear(logits), &[x])?;
     graph.set_outputs(&[x])?;
