@@ -144,6 +144,24 @@ fn a_tiny_run_is_deterministic_resumable_and_loadable() {
         let class = top["class"].as_u64().unwrap() as usize;
         assert_eq!(top["label"].as_str(), Some(names[class]));
     }
+    // A render of a class beats every example picture on that class's logit.
+    let render = root.join("render.png");
+    let render_path = render.to_str().unwrap();
+    microscope(
+        &a,
+        &["render", "--model", "fashion-cnn", "--objective", "logits:7", "--steps", "64"]
+            .into_iter()
+            .chain(["--quiet", "--out", render_path])
+            .collect::<Vec<_>>(),
+    );
+    let mut args = vec!["activation", "--model", "fashion-cnn", "--unit", "logits:7", "--json"];
+    args.push(render_path);
+    args.extend(pictures.iter().map(|p| p.to_str().unwrap()));
+    let values: Value = serde_json::from_slice(&microscope(&a, &args).stdout).unwrap();
+    let values: Vec<f64> =
+        values.as_array().unwrap().iter().map(|v| v["value"].as_f64().unwrap()).collect();
+    let best_picture = values[1..].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    assert!(values[0] > best_picture, "render {} vs pictures {values:?}", values[0]);
     let missing = Command::new(env!("CARGO_BIN_EXE_microscope"))
         .args(["layers", "--model", "fashion-cnn@step-11"])
         .env("MICROSCOPE_CACHE", &a)
