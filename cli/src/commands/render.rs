@@ -23,6 +23,9 @@ use microscope_core::preprocess::{CropBox, decode_rgb, resize_bicubic};
 
 use crate::store;
 
+/// Side of rendered images unless `--size` says otherwise (lucid's 128 px).
+const DEFAULT_SIZE_PX: usize = 128;
+
 /// Arguments of `microscope render`.
 #[derive(clap::Args)]
 pub struct RenderArgs {
@@ -39,9 +42,11 @@ pub struct RenderArgs {
     /// Units of `--layer`: `0..16`, `3,7,9` or a mix such as `0..4,10`.
     #[arg(long)]
     units: Option<String>,
-    /// Side of the images in pixels.
-    #[arg(long, default_value_t = 128)]
-    size: usize,
+    /// Side of the images in pixels [default: 128, or a fixed-size model's own input size when
+    /// smaller: 28 for the fashion-cnn, whose renders activate their units more at 28 px than
+    /// rendered at 128 and downsampled (BENCHMARKS.md)].
+    #[arg(long)]
+    size: Option<usize>,
     /// Optimisation steps.
     #[arg(long, default_value_t = 512)]
     steps: usize,
@@ -160,9 +165,15 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         }
         _ => bail!("give --objective, or --layer with --units"),
     };
-    let channels = network.input_spec().channels;
+    let spec = network.input_spec();
+    let channels = spec.channels;
+    let size = args.size.unwrap_or(if network.fixed_input_size() {
+        spec.size_px.min(DEFAULT_SIZE_PX)
+    } else {
+        DEFAULT_SIZE_PX
+    });
     let options = RenderOptions {
-        size_px: args.size,
+        size_px: size,
         steps: args.steps,
         learning_rate: args.lr,
         seed: args.seed,
@@ -182,14 +193,10 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         start: args
             .start
             .as_deref()
-            .map(|p| load_picture(p, args.size, channels))
+            .map(|p| load_picture(p, size, channels))
             .transpose()?
             .map(|i| vec![i]),
-        reference: args
-            .photo
-            .as_deref()
-            .map(|p| load_picture(p, args.size, channels))
-            .transpose()?,
+        reference: args.photo.as_deref().map(|p| load_picture(p, size, channels)).transpose()?,
         micro_batch: (args.micro_batch > 0).then_some(args.micro_batch),
         ..RenderOptions::default()
     };
