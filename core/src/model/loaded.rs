@@ -39,6 +39,8 @@ pub struct Model {
     classes: usize,
     probabilities: bool,
     executable: Executable,
+    /// The folded graph on the host (weights for circuits and other analyses).
+    graph: Graph,
 }
 
 impl std::fmt::Debug for Model {
@@ -140,6 +142,7 @@ impl Model {
             classes,
             probabilities,
             executable,
+            graph,
         })
     }
 
@@ -191,6 +194,12 @@ impl Model {
     /// Whether the first output is already a softmax (probabilities rather than logits).
     pub fn outputs_probabilities(&self) -> bool {
         self.probabilities
+    }
+
+    /// The graph with batch norms folded, weights on the host: what the catalogue's
+    /// [`LayerInfo::value`]s index.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
     }
 
     /// The executable graph.
