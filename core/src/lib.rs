@@ -6,6 +6,9 @@
 
 pub mod atlas;
 #[cfg(feature = "ml")]
+pub mod circuits;
+pub mod examples;
+#[cfg(feature = "ml")]
 pub mod fv;
 #[cfg(feature = "ml")]
 pub mod graph;
