@@ -19,7 +19,7 @@ pub struct SquareCrop {
 }
 
 /// The crops of a `width x height` photo: per scale (a fraction of the short side, in
-/// `(0, 1]`), squares of that side on a grid with half-side steps, spread evenly so that the
+/// `(0, 1]`), squares of that side on a grid with steps of at most half a side, spread evenly so that the
 /// first and last touch the photo's edges. In scale order, then row by row. Scales that give
 /// a side under 16 pixels are skipped.
 pub fn crops_of(width: u32, height: u32, scales: &[f32]) -> Vec<SquareCrop> {
@@ -93,7 +93,7 @@ mod tests {
         assert_eq!(crops[0], SquareCrop { left: 0, top: 0, side: 480 });
         assert_eq!(crops[1], SquareCrop { left: 160, top: 0, side: 480 });
         let half: Vec<_> = crops.iter().filter(|c| c.side == 240).collect();
-        assert_eq!(half.len(), 3 * 4, "rows 0,120,240 x columns 0,133,266,400");
+        assert_eq!(half.len(), 3 * 5, "rows 0,120,240 x columns 0,100,200,300,400");
         for crop in &crops {
             assert!(crop.left + crop.side <= 640 && crop.top + crop.side <= 480, "{crop:?}");
         }
