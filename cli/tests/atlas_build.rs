@@ -7,6 +7,8 @@
 //! the tests are skipped with a message, unless `MICROSCOPE_REQUIRE_DATA=1` makes that a
 //! failure.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

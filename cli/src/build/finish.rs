@@ -63,10 +63,10 @@ fn finish_layer(
     for unit in unit_folders(&units_dir) {
         let path = paths::unit_manifest(model, checkpoint, layer, unit);
         let Some(bytes) = source.read(&path)? else { continue };
-        if let Ok(manifest) = parse_unit(path.as_str(), &bytes) {
-            if manifest.unit < units {
-                manifests.push(manifest);
-            }
+        if let Ok(manifest) = parse_unit(path.as_str(), &bytes)
+            && manifest.unit < units
+        {
+            manifests.push(manifest);
         }
     }
     if manifests.is_empty() {

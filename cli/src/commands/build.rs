@@ -393,15 +393,13 @@ fn fill_from_stats(
                 Some(Histogram { statistic: Statistic::SpatialMax, min, max, counts });
         }
     }
-    if classes {
-        if let Some(top) = stats.top_classes(tracked, k, TOP_CLASSES) {
-            content.label = top
-                .first()
-                .and_then(|(class, _)| labels.and_then(|l| l.short(*class as usize)))
-                .map(str::to_owned);
-            content.classes =
-                Some(top.into_iter().map(|(class, score)| ClassScore { class, score }).collect());
-        }
+    if classes && let Some(top) = stats.top_classes(tracked, k, TOP_CLASSES) {
+        content.label = top
+            .first()
+            .and_then(|(class, _)| labels.and_then(|l| l.short(*class as usize)))
+            .map(str::to_owned);
+        content.classes =
+            Some(top.into_iter().map(|(class, score)| ClassScore { class, score }).collect());
     }
     Ok(())
 }
