@@ -5,6 +5,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 "$ROOT/scripts/setup.sh"
+"$ROOT/scripts/default-atlas.sh"
 
 step "Building and serving the viewer with Trunk (first build: ~15 minutes on 2 cores)"
 cd "$ROOT"

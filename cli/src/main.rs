@@ -3,6 +3,7 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod build;
 mod cache;
 mod commands;
 mod dataset;
@@ -41,6 +42,14 @@ enum Command {
     RenderBench(commands::render_bench::RenderBenchArgs),
     /// Train the fashion-cnn on Fashion-MNIST, saving log-spaced checkpoints with test accuracy.
     Train(commands::train::TrainArgs),
+    /// Build (or resume) an atlas: visualizations, dataset examples, classes, circuits.
+    Build(commands::build::BuildArgs),
+    /// Check an atlas folder: manifests, every asset's size and sha256, cross-references.
+    Verify(commands::verify::VerifyArgs),
+    /// Print an atlas's coverage: units per technique per layer.
+    Inspect(commands::inspect::InspectArgs),
+    /// Join shards of a build into one atlas.
+    Merge(commands::merge::MergeArgs),
 }
 
 fn main() -> Result<()> {
@@ -56,5 +65,9 @@ fn main() -> Result<()> {
         Command::Activation(args) => commands::activation::run(&args),
         Command::RenderBench(args) => commands::render_bench::run(&args),
         Command::Train(args) => commands::train::run(&args),
+        Command::Build(args) => commands::build::run(&args),
+        Command::Verify(args) => commands::verify::run(&args),
+        Command::Inspect(args) => commands::inspect::run(&args),
+        Command::Merge(args) => commands::merge::run(&args),
     }
 }

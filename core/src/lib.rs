@@ -7,6 +7,9 @@
 pub mod atlas;
 pub mod dataset;
 #[cfg(feature = "ml")]
+pub mod circuits;
+pub mod examples;
+#[cfg(feature = "ml")]
 pub mod fv;
 #[cfg(feature = "ml")]
 pub mod graph;

@@ -2,12 +2,16 @@
 
 pub mod activation;
 pub mod bench;
+pub mod build;
 pub mod classify;
 pub mod fetch;
 pub mod import_onnx;
+pub mod inspect;
 pub mod layers;
+pub mod merge;
 pub mod models;
 pub mod render;
 pub mod render_bench;
 pub mod smoke;
 pub mod train;
+pub mod verify;

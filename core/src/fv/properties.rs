@@ -265,3 +265,37 @@ fn fv_objectives_rise_on_the_real_lite0() {
     assert_rises(&lite0, "invert(blocks.3)", &with_photo);
     assert_rises(&lite0, "caricature(blocks.3, 1)", &with_photo);
 }
+
+#[test]
+fn fv_an_image_with_its_own_seed_does_not_depend_on_its_batch() {
+    let device = Device::flex();
+    let net = TinyNet::new(3, 16, &device);
+    let base =
+        RenderOptions { size_px: 16, steps: 4, micro_batch: Some(1), ..RenderOptions::default() };
+    // Unit 3 alone, then as the second image beside unit 1.
+    let alone = run(
+        &net,
+        &Objective::units("conv2", &[3]).unwrap(),
+        &RenderOptions { batch: 1, image_seeds: vec![77], ..base.clone() },
+    );
+    let paired = run(
+        &net,
+        &Objective::units("conv2", &[1, 3]).unwrap(),
+        &RenderOptions { batch: 2, image_seeds: vec![5, 77], ..base.clone() },
+    );
+    assert_eq!(alone.images[0], paired.images[1]);
+    let reseeded = run(
+        &net,
+        &Objective::units("conv2", &[3]).unwrap(),
+        &RenderOptions { batch: 1, image_seeds: vec![78], ..base.clone() },
+    );
+    assert_ne!(alone.images[0], reseeded.images[0]);
+    let wrong = RenderOptions { batch: 2, image_seeds: vec![1], ..base };
+    let objective = Objective::units("conv2", &[1, 3]).unwrap();
+    assert!(
+        pollster::block_on(render(&net, &objective, &wrong, &device, |_| {
+            ControlFlow::Continue(())
+        }))
+        .is_err()
+    );
+}

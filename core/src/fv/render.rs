@@ -97,6 +97,11 @@ pub struct RenderOptions {
     /// (the default) passes the whole batch at once, best on a GPU; on the CPU backend small
     /// micro-batches are faster (see BENCHMARKS.md).
     pub micro_batch: Option<usize>,
+    /// One seed per batch element for its initial parameters (default none: the whole batch
+    /// is drawn from `seed`). With per-image seeds and a separable objective, an image does
+    /// not depend on which other images share its batch: what lets an atlas build batch units
+    /// freely and still give every unit the same image in any shard or resumed run.
+    pub image_seeds: Vec<u64>,
 }
 
 impl Default for RenderOptions {
@@ -116,6 +121,7 @@ impl Default for RenderOptions {
             reference: None,
             cancel: None,
             micro_batch: None,
+            image_seeds: Vec::new(),
         }
     }
 }
@@ -226,6 +232,31 @@ impl<'n> RenderSession<'n> {
             Some(images) => {
                 let planes = images_data(images, options.batch, channels, size, "start")?;
                 param.from_images(&planes, device)
+            }
+            None if !options.image_seeds.is_empty() => {
+                if options.image_seeds.len() != options.batch {
+                    return Err(RenderError::Options(format!(
+                        "{} image seeds for a batch of {}",
+                        options.image_seeds.len(),
+                        options.batch
+                    )));
+                }
+                let one = ImageParam::new(
+                    options.parameterization,
+                    options.decorrelate,
+                    1,
+                    channels,
+                    [size, size],
+                    device,
+                );
+                let parts: Vec<Tensor<3>> = options
+                    .image_seeds
+                    .iter()
+                    .map(|&image_seed| {
+                        one.random(&mut SplitMix64::new(image_seed).fork(1), INIT_SD, device)
+                    })
+                    .collect();
+                Tensor::cat(parts, 0)
             }
             None => param.random(&mut seed.fork(1), INIT_SD, device),
         };

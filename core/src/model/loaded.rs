@@ -40,6 +40,8 @@ pub struct Model {
     probabilities: bool,
     fixed_size: bool,
     executable: Executable,
+    /// The folded graph on the host (weights for circuits and other analyses).
+    graph: Graph,
 }
 
 impl std::fmt::Debug for Model {
@@ -146,6 +148,7 @@ impl Model {
             probabilities,
             fixed_size,
             executable,
+            graph,
         })
     }
 
@@ -203,6 +206,12 @@ impl Model {
     /// take a larger one, e.g. a flatten before a fully connected layer).
     pub fn fixed_input_size(&self) -> bool {
         self.fixed_size
+    }
+
+    /// The graph with batch norms folded, weights on the host: what the catalogue's
+    /// [`LayerInfo::value`]s index.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
     }
 
     /// The executable graph.

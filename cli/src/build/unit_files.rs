@@ -1,0 +1,171 @@
+//! A unit's folder: its images (PNG, lossless and deterministic) and `unit.json`, assembled
+//! in memory and written as one folder (temporary folder, then rename), so a unit is either
+//! complete or absent.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use image::{ImageFormat as Codec, RgbImage, RgbaImage};
+use microscope_core::atlas::paths::{self, UnitImage};
+use microscope_core::atlas::{
+    Circuits, ClassScore, DatasetExamples, Example, ExampleList, FeatureVisualizations, Histogram,
+    ImageAsset, ImageFormat, Name, PixelBox, Rendering, Sheet, UnitManifest, to_json_pretty,
+};
+
+use super::folder::write_folder_atomic;
+use super::selection::BuildTechnique;
+use super::visualize::{Rendered, UnitRenders};
+
+/// Side of an example crop in a unit's example sheet.
+pub const EXAMPLE_TILE: u32 = 64;
+/// Columns of a unit's example sheet.
+pub const EXAMPLE_COLUMNS: u32 = 4;
+
+/// One example with its crop.
+pub struct ExampleOut {
+    /// The photo.
+    pub photo: Name,
+    /// Box in the photo's pixels.
+    pub crop: PixelBox,
+    /// Activation there.
+    pub activation: f32,
+    /// The crop at [`EXAMPLE_TILE`] pixels.
+    pub tile: RgbImage,
+}
+
+/// Everything that goes into one unit.
+#[derive(Default)]
+pub struct UnitContent {
+    /// Feature visualizations.
+    pub renders: UnitRenders,
+    /// Render steps.
+    pub steps: u32,
+    /// Top (strongest first) and bottom (weakest first) examples.
+    pub examples: Option<(Vec<ExampleOut>, Vec<ExampleOut>)>,
+    /// Activation histogram.
+    pub histogram: Option<Histogram>,
+    /// Top classes.
+    pub classes: Option<Vec<ClassScore>>,
+    /// Short label.
+    pub label: Option<String>,
+    /// Circuits.
+    pub circuits: Option<Circuits>,
+}
+
+/// PNG bytes of an image.
+pub fn png(image: &RgbImage) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    image.write_to(&mut Cursor::new(&mut bytes), Codec::Png).context("encoding a PNG")?;
+    Ok(bytes)
+}
+
+/// PNG bytes of an image with transparency.
+pub fn png_rgba(image: &RgbaImage) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    image.write_to(&mut Cursor::new(&mut bytes), Codec::Png).context("encoding a PNG")?;
+    Ok(bytes)
+}
+
+/// Writes unit `unit` of `layer` under `root`.
+pub fn write_unit(
+    root: &Path,
+    model: &Name,
+    checkpoint: &Name,
+    layer: &Name,
+    unit: u32,
+    content: UnitContent,
+) -> Result<()> {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut asset = |which: UnitImage, bytes: Vec<u8>| -> Result<ImageAsset> {
+        let path = paths::unit_image(model, checkpoint, layer, unit, which, ImageFormat::Png);
+        let described = ImageAsset::describe(path.clone(), &bytes)
+            .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+        let name = path.as_str().rsplit('/').next().unwrap_or_default().to_owned();
+        files.push((name, bytes));
+        Ok(described)
+    };
+    let mut manifest = UnitManifest::new(model.clone(), checkpoint.clone(), layer.clone(), unit);
+    let steps = content.steps;
+    let mut rendering = |which: UnitImage, r: &Rendered| -> Result<Rendering> {
+        Ok(Rendering {
+            image: asset(which, png(&r.image.to_rgb_image())?)?,
+            objective: Some(r.objective.clone()),
+            seed: Some(r.seed),
+            steps: Some(steps),
+        })
+    };
+    let mut fv = FeatureVisualizations::default();
+    for (technique, renders) in &content.renders {
+        match technique {
+            BuildTechnique::Channel => {
+                fv.channel =
+                    renders.first().map(|r| rendering(UnitImage::Channel, r)).transpose()?
+            }
+            BuildTechnique::Neuron => {
+                fv.neuron = renders.first().map(|r| rendering(UnitImage::Neuron, r)).transpose()?
+            }
+            BuildTechnique::Negative => {
+                fv.negative =
+                    renders.first().map(|r| rendering(UnitImage::Negative, r)).transpose()?
+            }
+            BuildTechnique::Diversity => {
+                for (i, r) in renders.iter().enumerate() {
+                    let index = u8::try_from(i).context("too many diversity images")?;
+                    fv.diversity.push(rendering(UnitImage::Diversity(index), r)?);
+                }
+            }
+            _ => {}
+        }
+    }
+    manifest.feature_visualizations = fv;
+    if let Some((top, bottom)) = &content.examples {
+        let mut list = |which: UnitImage, examples: &[ExampleOut]| -> Result<Option<ExampleList>> {
+            if examples.is_empty() {
+                return Ok(None);
+            }
+            let count = u32::try_from(examples.len())?;
+            let [w, h] = Sheet::pixel_size(count, EXAMPLE_COLUMNS, [EXAMPLE_TILE, EXAMPLE_TILE])
+                .context("example sheet too large")?;
+            let mut sheet = RgbImage::new(w, h);
+            for (k, example) in examples.iter().enumerate() {
+                let k = k as u32;
+                let (x, y) =
+                    ((k % EXAMPLE_COLUMNS) * EXAMPLE_TILE, (k / EXAMPLE_COLUMNS) * EXAMPLE_TILE);
+                image::imageops::replace(&mut sheet, &example.tile, i64::from(x), i64::from(y));
+            }
+            let image = asset(which, png(&sheet)?)?;
+            Ok(Some(ExampleList {
+                sheet: Some(Sheet {
+                    image,
+                    tile_width: EXAMPLE_TILE,
+                    tile_height: EXAMPLE_TILE,
+                    columns: EXAMPLE_COLUMNS,
+                    first: 0,
+                    count,
+                }),
+                examples: examples
+                    .iter()
+                    .map(|e| Example {
+                        photo: e.photo.clone(),
+                        crop: e.crop,
+                        activation: e.activation,
+                    })
+                    .collect(),
+            }))
+        };
+        let top = list(UnitImage::TopExamples, top)?;
+        let bottom = list(UnitImage::BottomExamples, bottom)?;
+        if top.is_some() || bottom.is_some() {
+            manifest.dataset_examples = Some(DatasetExamples { top, bottom });
+        }
+    }
+    manifest.histogram = content.histogram;
+    manifest.top_classes = content.classes;
+    manifest.label = content.label;
+    manifest.circuits = content.circuits;
+    let json = to_json_pretty(&manifest)?;
+    files.push(("unit.json".to_owned(), json));
+    let dir = root.join(paths::unit_dir(model, checkpoint, layer, unit).as_str());
+    write_folder_atomic(&dir, &files)
+}

@@ -1,0 +1,296 @@
+//! `microscope build`, `verify` and `merge` end to end on a small slice of EfficientNet-Lite0
+//! (two early layers, six units, a few render steps, the bundled photos): a build killed at
+//! random moments and rerun equals an uninterrupted one byte for byte and verifies clean;
+//! two shards merged equal a single build; `verify` catches a corrupted or missing asset.
+//!
+//! Needs the weights, labels and photos in the cache (`microscope fetch all`); without them
+//! the tests are skipped with a message, unless `MICROSCOPE_REQUIRE_DATA=1` makes that a
+//! failure.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
+
+const BIN: &str = env!("CARGO_BIN_EXE_microscope");
+
+fn build_args(out: &Path) -> Vec<String> {
+    [
+        "build",
+        "--model",
+        "efficientnet-lite0",
+        "--layers",
+        "stem,blocks.0",
+        "--units",
+        "0-5",
+        "--fv-units",
+        "0-3",
+        "--techniques",
+        "all",
+        "--steps",
+        "6",
+        "--size",
+        "24",
+        "--fv-batch",
+        "3",
+        "--corpus",
+        "bundled",
+        "--crop-scales",
+        "1",
+        "--top-k",
+        "4",
+        "--quiet",
+        "--out",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .chain(std::iter::once(out.display().to_string()))
+    .collect()
+}
+
+fn run(args: &[String]) -> Output {
+    Command::new(BIN).args(args).output().expect("run microscope")
+}
+
+fn ok(args: &[String]) -> String {
+    let output = run(args);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "microscope {args:?} failed:\n{text}");
+    text
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("microscope-atlas-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Every file under `root` by relative path.
+fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).expect("list").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else {
+                let rel = path.strip_prefix(root).expect("inside").display().to_string();
+                out.insert(rel, std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn assert_same_tree(a: &Path, b: &Path) {
+    let (ta, tb) = (tree(a), tree(b));
+    let only_a: Vec<&String> = ta.keys().filter(|k| !tb.contains_key(*k)).collect();
+    let only_b: Vec<&String> = tb.keys().filter(|k| !ta.contains_key(*k)).collect();
+    assert!(
+        only_a.is_empty() && only_b.is_empty(),
+        "only in {}: {only_a:?}; only in {}: {only_b:?}",
+        a.display(),
+        b.display()
+    );
+    for (path, bytes) in &ta {
+        assert!(tb[path] == *bytes, "{path} differs");
+    }
+}
+
+/// Whether the cache holds what a build needs (else the test skips, or fails when
+/// `MICROSCOPE_REQUIRE_DATA=1`).
+fn data_ready() -> bool {
+    let cache = std::env::var_os("MICROSCOPE_CACHE").map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cache/microscope")
+    });
+    let needed = [
+        "weights/efficientnet-lite0.safetensors",
+        "labels/imagenet1k_label_to_names.json",
+        "photos/index.json",
+    ];
+    let missing: Vec<&str> = needed.into_iter().filter(|p| !cache.join(p).exists()).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    if std::env::var_os("MICROSCOPE_REQUIRE_DATA").is_some_and(|v| v == "1") {
+        panic!(
+            "MICROSCOPE_REQUIRE_DATA=1 but {missing:?} are missing (run `microscope fetch all`)"
+        );
+    }
+    eprintln!("SKIPPED: {missing:?} missing from the cache (run `microscope fetch all`)");
+    false
+}
+
+/// The uninterrupted reference build, shared by the tests.
+fn reference() -> &'static Path {
+    static REFERENCE: OnceLock<PathBuf> = OnceLock::new();
+    REFERENCE.get_or_init(|| {
+        let out = scratch("reference");
+        let started = Instant::now();
+        ok(&build_args(&out));
+        eprintln!("reference build: {:.1} s", started.elapsed().as_secs_f64());
+        out
+    })
+}
+
+/// A delay in `[lo, hi)` ms from the clock (printed, so a failure can be replayed).
+fn random_delay(lo: u64, hi: u64) -> Duration {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    Duration::from_millis(lo + u64::from(nanos) % (hi - lo))
+}
+
+#[test]
+fn a_build_killed_twice_and_resumed_equals_an_uninterrupted_one() {
+    if !data_ready() {
+        return;
+    }
+    let reference = reference();
+    let out = scratch("killed");
+    // Each run is killed at a random moment after it has written a unit more than the
+    // runs before it: mid-build, sometimes mid-write.
+    let mut written = 0;
+    for attempt in 0..2 {
+        let mut child = Command::new(BIN)
+            .args(build_args(&out))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let started = Instant::now();
+        while count_units(&out) <= written && started.elapsed() < Duration::from_secs(120) {
+            if child.try_wait().expect("poll").is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let delay = random_delay(0, 1500);
+        std::thread::sleep(delay);
+        let finished = child.try_wait().expect("poll").is_some();
+        child.kill().ok();
+        child.wait().expect("reap");
+        written = count_units(&out);
+        eprintln!(
+            "kill {attempt} {delay:?} after the first new unit: {written} units complete (finished: {finished})"
+        );
+        assert!(!finished, "the build finished before the kill: make it longer");
+    }
+    assert!(written < 12, "the kills should leave work to resume");
+    let text = ok(&build_args(&out));
+    eprintln!("{text}");
+    assert_same_tree(reference, &out);
+    let verified = ok(&["verify".to_owned(), out.display().to_string()]);
+    assert!(verified.contains("0 errors"), "{verified}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn two_shards_merged_equal_one_build() {
+    if !data_ready() {
+        return;
+    }
+    let reference = reference();
+    let mut shards = Vec::new();
+    for k in 0..2 {
+        let dir = scratch(&format!("shard{k}"));
+        let mut args = build_args(&dir);
+        args.extend(["--shard".to_owned(), format!("{k}/2")]);
+        ok(&args);
+        shards.push(dir);
+    }
+    // A shard holds only its own units: even ones in shard 0.
+    let shard0 = tree(&shards[0]);
+    assert!(shard0.keys().any(|k| k.ends_with("stem/units/4/unit.json")));
+    assert!(!shard0.keys().any(|k| k.ends_with("stem/units/3/unit.json")));
+    let merged = scratch("merged");
+    let mut args = vec!["merge".to_owned(), merged.display().to_string()];
+    args.extend(shards.iter().map(|d| d.display().to_string()));
+    ok(&args);
+    assert_same_tree(reference, &merged);
+    // Merging again is a no-op; a shard that disagrees is refused.
+    ok(&args);
+    assert_same_tree(reference, &merged);
+    let unit = "models/efficientnet-lite0/checkpoints/final/layers/stem/units/1/unit.json";
+    let mut bytes = std::fs::read(shards[1].join(unit)).expect("unit");
+    bytes.extend_from_slice(b" ");
+    std::fs::write(shards[1].join(unit), bytes).expect("write");
+    let conflict =
+        run(&["merge".to_owned(), merged.display().to_string(), shards[1].display().to_string()]);
+    assert!(!conflict.status.success(), "a differing unit must be a conflict");
+    assert!(String::from_utf8_lossy(&conflict.stderr).contains("conflict"));
+    for dir in shards.iter().chain([&merged]) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[test]
+fn verify_catches_a_corrupted_or_missing_asset_and_inspect_counts_coverage() {
+    if !data_ready() {
+        return;
+    }
+    let reference = reference();
+    let clean = ok(&["verify".to_owned(), reference.display().to_string()]);
+    assert!(clean.contains("0 errors"), "{clean}");
+    let inspect = ok(&["inspect".to_owned(), reference.display().to_string()]);
+    // stem: 6 units built, 4 with feature visualizations, 6 with the rest.
+    let stem = inspect.lines().find(|l| l.starts_with("stem ")).expect("stem row");
+    let numbers: Vec<u64> =
+        stem.split_whitespace().skip(1).map(|n| n.parse().expect("count")).collect();
+    assert_eq!(numbers, vec![32, 6, 4, 4, 4, 4, 6, 6, 6, 6], "{inspect}");
+
+    let unit_dir = "models/efficientnet-lite0/checkpoints/final/layers/blocks.0/units/2";
+    let broken = scratch("corrupted");
+    copy_tree(reference, &broken);
+    let image = broken.join(unit_dir).join("channel.png");
+    let mut bytes = std::fs::read(&image).expect("image");
+    let last = bytes.len() - 20;
+    bytes[last] ^= 0x55;
+    std::fs::write(&image, bytes).expect("write");
+    let report = run(&["verify".to_owned(), broken.display().to_string()]);
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(!report.status.success(), "{text}");
+    assert!(text.contains("channel.png") && text.contains("sha256"), "{text}");
+
+    std::fs::remove_file(broken.join(unit_dir).join("top.png")).expect("remove");
+    let report = run(&["verify".to_owned(), "--fast".to_owned(), broken.display().to_string()]);
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(!report.status.success());
+    assert!(text.contains("top.png"), "{text}");
+    let _ = std::fs::remove_dir_all(&broken);
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for (rel, bytes) in tree(from) {
+        let path = to.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, bytes).expect("write");
+    }
+}
+
+/// Complete units (those with a `unit.json`) under an atlas folder, while a build may be
+/// moving folders: whatever cannot be listed is skipped.
+fn count_units(root: &Path) -> usize {
+    fn walk(dir: &Path) -> usize {
+        let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+        entries
+            .flatten()
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| {
+                let path = e.path();
+                if path.is_dir() { walk(&path) } else { usize::from(e.file_name() == "unit.json") }
+            })
+            .sum()
+    }
+    walk(root)
+}

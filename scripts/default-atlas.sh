@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the default atlas once into $MICROSCOPE_CACHE/atlas/default (EfficientNet-Lite0, every
+# layer: dataset examples, histograms, top classes, labels and circuits for every unit; channel
+# visualizations for the first units of each layer, about 15 minutes on 2 CPU cores in all).
+# A later run skips it when it is complete; an interrupted one resumes where it stopped.
+# The viewer finds it at /atlas/ (Trunk.toml links it into the site).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+ATLAS="$MICROSCOPE_CACHE/atlas/default"
+if [ -f "$ATLAS/.complete" ]; then
+  echo "    default atlas: $ATLAS (complete; delete it to rebuild)"
+  exit 0
+fi
+
+step "Building the default atlas into $ATLAS (once; resumes if interrupted)"
+cd "$ROOT"
+cargo build --release --bin microscope
+MICROSCOPE="$CARGO_TARGET_DIR/release/microscope"
+"$MICROSCOPE" fetch efficientnet-lite0
+"$MICROSCOPE" build --model efficientnet-lite0 --layers all --units all \
+  --techniques channel,examples,classes,circuits \
+  --fv-units "${MICROSCOPE_ATLAS_FV_UNITS:-0}" --steps 48 --size 64 --fv-batch 8 \
+  --corpus full --crop-scales 1,0.5 --out "$ATLAS"
+"$MICROSCOPE" verify --fast "$ATLAS"
+touch "$ATLAS/.complete"
+elapsed
