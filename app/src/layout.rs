@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::search_box::SearchBox;
+
 /// The header with the site name and navigation.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
@@ -11,8 +13,10 @@ pub fn SiteHeader() -> impl IntoView {
             <A href="/" attr:class="brand">"Microscope"</A>
             <nav aria-label="Site">
                 <A href="/">"Models"</A>
+                <A href="/compare">"Compare"</A>
                 <A href="/diagnostics">"Diagnostics"</A>
             </nav>
+            <SearchBox/>
         </header>
     }
 }
