@@ -32,3 +32,16 @@ pub fn Page(children: Children) -> impl IntoView {
         </footer>
     }
 }
+
+/// A page whose atlas files are still on their way. Its `<main>` has no `data-page` yet: the
+/// page names itself once it knows whether what the URL names exists.
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! {
+        <Page>
+            <main class="page" aria-busy="true">
+                <p class="loading">"Loading the atlas…"</p>
+            </main>
+        </Page>
+    }
+}

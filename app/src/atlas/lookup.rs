@@ -140,7 +140,9 @@ pub async fn resolve_unit(
     };
     let built = match &ctx.manifest {
         Ok(manifest) => manifest.coverage.built.contains(unit),
-        // Without a layer manifest the unit file may still be there.
+        // No layer manifest: the layer is not built (format § 9). A damaged one says nothing,
+        // so the unit file may still be there.
+        Err(LoadError::Missing { .. }) => false,
         Err(_) => true,
     };
     let manifest = if built {

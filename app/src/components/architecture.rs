@@ -13,9 +13,12 @@ fn resolution(info: &LayerInfo) -> Option<(u32, u32)> {
     }
 }
 
+/// A stage while it is being collected: its resolution and layers.
+type Run<'a> = (Option<(u32, u32)>, Vec<&'a LayerInfo>);
+
 /// Splits layers into stages: runs of equal spatial resolution.
 fn stages(layers: &[LayerInfo]) -> Vec<(String, Vec<&LayerInfo>)> {
-    let mut stages: Vec<(Option<(u32, u32)>, Vec<&LayerInfo>)> = Vec::new();
+    let mut stages: Vec<Run<'_>> = Vec::new();
     for info in layers {
         let res = resolution(info);
         match stages.last_mut() {

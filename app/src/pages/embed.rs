@@ -28,6 +28,10 @@ pub fn EmbedPage() -> impl IntoView {
     });
     move || match route.get() {
         None => view! { <NotFoundPage/> }.into_any(),
+        Some(_) if lookup.get().is_none() => {
+            view! { <main class="embed" aria-busy="true"><p class="loading">"Loading…"</p></main> }
+                .into_any()
+        }
         Some(route) => {
             let id = UnitId::new(route.layer.clone(), route.unit);
             let full_page = site::absolute(&id.url_path(&route.model));
@@ -37,6 +41,7 @@ pub fn EmbedPage() -> impl IntoView {
                 .unwrap_or_else(|| "system".to_owned());
             let body = match lookup.get() {
                 Some(Some(Lookup::Found(ctx))) => card_body(&ctx, full_page.clone()),
+                Some(None) | None => view! { <p class="loading">"Loading…"</p> }.into_any(),
                 Some(Some(Lookup::NotFound { what, .. })) => view! {
                     <p>{format!("The atlas has no {what}.")}</p>
                     <a href=full_page.clone() target="_top">"Open in Microscope"</a>
@@ -48,9 +53,6 @@ pub fn EmbedPage() -> impl IntoView {
                     <a href=full_page.clone() target="_top">"Open in Microscope"</a>
                 }
                 .into_any(),
-                _ => {
-                    view! { <h1>{id.to_string()}</h1><p class="loading">"Loading…"</p> }.into_any()
-                }
             };
             view! {
                 <main data-page="embed" data-model=route.model.clone() data-layer=route.layer.clone()

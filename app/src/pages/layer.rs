@@ -12,7 +12,7 @@ use microscope_core::atlas::{LayerManifest, Technique};
 use crate::atlas::{LayerCtx, Lookup, load_annotations, load_unit, resolve_layer};
 use crate::components::load_error::LoadErrorBox;
 use crate::components::unit_grid::{GridSource, UnitGrid};
-use crate::layout::Page;
+use crate::layout::{Loading, Page};
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::{name_param, query_param};
 
@@ -38,6 +38,7 @@ pub fn LayerPage() -> impl IntoView {
     });
     move || match (model.get(), layer.get(), lookup.get()) {
         (None, _, _) | (_, None, _) | (_, _, Some(None)) => view! { <NotFoundPage/> }.into_any(),
+        (_, _, None) => view! { <Loading/> }.into_any(),
         (_, _, Some(Some(Lookup::NotFound { what, suggestions }))) => {
             view! { <NotFoundPage what=what suggestions=suggestions/> }.into_any()
         }
@@ -160,11 +161,12 @@ fn found(ctx: LayerCtx) -> impl IntoView {
         let text = event_target_value(&ev);
         let needs_words = text.bytes().any(|b| !b.is_ascii_digit());
         filter.set(text);
-        if needs_words && !scanning.get_untracked() {
-            if let Some(manifest) = manifest_for_scan.clone() {
-                scanning.set(true);
-                scan(&ctx_for_scan, manifest, words, progress);
-            }
+        if needs_words
+            && !scanning.get_untracked()
+            && let Some(manifest) = manifest_for_scan.clone()
+        {
+            scanning.set(true);
+            scan(&ctx_for_scan, manifest, words, progress);
         }
     };
     let shown = Memo::new(move |_| {

@@ -10,7 +10,7 @@ use leptos_router::components::A;
 use crate::atlas::{Lookup, ModelCtx, load_layer, resolve_model};
 use crate::components::architecture::Architecture;
 use crate::components::load_error::LoadErrorBox;
-use crate::layout::Page;
+use crate::layout::{Loading, Page};
 use crate::number::{grouped, percent};
 use crate::pages::name_param;
 use crate::pages::not_found::NotFoundPage;
@@ -31,6 +31,7 @@ pub fn ModelPage() -> impl IntoView {
     move || {
         match (model.get(), lookup.get()) {
         (None, _) | (_, Some(None)) => view! { <NotFoundPage/> }.into_any(),
+        (_, None) => view! { <Loading/> }.into_any(),
         (Some(_), Some(Some(Lookup::NotFound { what, suggestions }))) => {
             view! { <NotFoundPage what=what suggestions=suggestions/> }.into_any()
         }

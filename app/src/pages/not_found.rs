@@ -14,8 +14,7 @@ async fn path_suggestions(path: String) -> Vec<Suggestion> {
     let Ok(index) = load_index().await else { return Vec::new() };
     let word = path
         .split('/')
-        .filter(|segment| !segment.is_empty() && *segment != "models" && *segment != "embed")
-        .next()
+        .find(|segment| !segment.is_empty() && *segment != "models" && *segment != "embed")
         .unwrap_or_default()
         .to_owned();
     let models = index.models.iter().map(|m| (m.title.clone(), format!("/models/{}", m.id)));

@@ -24,7 +24,7 @@ use crate::components::placeholder::Placeholder;
 use crate::components::sprite::SpriteTile;
 use crate::components::top_classes::TopClassesChart;
 use crate::download::download_png;
-use crate::layout::Page;
+use crate::layout::{Loading, Page};
 use crate::pages::explain::explanation;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::{query_param, unit_route};
@@ -56,6 +56,7 @@ pub fn UnitPage() -> impl IntoView {
     });
     move || match (route.get(), lookup.get()) {
         (None, _) | (_, Some(None)) => view! { <NotFoundPage/> }.into_any(),
+        (_, None) => view! { <Loading/> }.into_any(),
         (Some(_), Some(Some(Lookup::NotFound { what, suggestions }))) => {
             view! { <NotFoundPage what=what suggestions=suggestions/> }.into_any()
         }
