@@ -32,13 +32,26 @@ pub fn nearest(
     candidates: impl IntoIterator<Item = (String, String)>,
     limit: usize,
 ) -> Vec<Suggestion> {
+    nearest_named(
+        query,
+        candidates.into_iter().map(|(name, href)| (name.clone(), name, href)),
+        limit,
+    )
+}
+
+/// [`nearest`] over `(name, label, href)`: compared by name, shown by label.
+pub fn nearest_named(
+    query: &str,
+    candidates: impl IntoIterator<Item = (String, String, String)>,
+    limit: usize,
+) -> Vec<Suggestion> {
     let query_lower = query.to_lowercase();
     let mut scored: Vec<(usize, usize, Suggestion)> = candidates
         .into_iter()
         .enumerate()
-        .map(|(order, (label, href))| {
-            let contains = !query_lower.is_empty() && label.to_lowercase().contains(&query_lower);
-            let score = if contains { 0 } else { distance(query, &label) };
+        .map(|(order, (name, label, href))| {
+            let contains = !query_lower.is_empty() && name.to_lowercase().contains(&query_lower);
+            let score = if contains { 0 } else { distance(query, &name) };
             (score, order, Suggestion { label, href })
         })
         .collect();

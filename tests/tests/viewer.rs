@@ -78,6 +78,13 @@ async fn unit_page_shows_everything_the_atlas_has() {
     )
     .await;
     println!("METRIC cold_deep_link_fv_ms={:.0}", painted.as_f64().unwrap());
+    let started = run(
+        &browser,
+        "const e = performance.getEntriesByType('resource').find(e => e.name.endsWith('/atlas/atlas.json'));\
+         return e ? e.startTime : null;",
+    )
+    .await;
+    println!("METRIC cold_deep_link_app_running_ms={:.0}", started.as_f64().unwrap_or(f64::NAN));
     until(&browser, "annotations", "return document.querySelector('.annotation') !== null;").await;
     until(&browser, "all images", IMAGES_LOADED).await;
     let seen = run(

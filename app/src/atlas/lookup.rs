@@ -7,7 +7,7 @@ use microscope_core::atlas::{AtlasIndex, LayerInfo, LayerManifest, ModelManifest
 
 use super::client::{load_index, load_layer, load_model, load_unit};
 use super::error::LoadError;
-use crate::suggest::{Suggestion, nearest};
+use crate::suggest::{Suggestion, nearest, nearest_named};
 
 /// The outcome of resolving a URL.
 #[derive(Debug, Clone)]
@@ -72,11 +72,16 @@ pub async fn resolve_model(model: &str) -> Lookup<ModelCtx> {
         Err(error) => return Lookup::Failed(error),
     };
     if index.model(model).is_none() {
-        let candidates =
-            index.models.iter().map(|m| (m.id.as_str().to_owned(), format!("/models/{}", m.id)));
+        let candidates = index.models.iter().map(|m| {
+            (
+                m.id.as_str().to_owned(),
+                format!("{} ({})", m.title, m.id),
+                format!("/models/{}", m.id),
+            )
+        });
         return Lookup::NotFound {
-            what: format!("the model {model}"),
-            suggestions: nearest(model, candidates, 5),
+            what: format!("model {model}"),
+            suggestions: nearest_named(model, candidates, 5),
         };
     }
     match load_model(model).await {
@@ -98,7 +103,7 @@ pub async fn resolve_layer(model: &str, layer: &str, checkpoint: Option<&str>) -
             .iter()
             .map(|info| (info.name.as_str().to_owned(), format!("/models/{model}/{}", info.name)));
         return Lookup::NotFound {
-            what: format!("the layer {layer} of {model}"),
+            what: format!("layer {layer} in model {model}"),
             suggestions: nearest(layer, candidates, 5),
         };
     };
