@@ -260,7 +260,8 @@ async fn embed_card_lives_in_an_iframe() {
              return {{ header: d.querySelector('header') !== null, href: link.getAttribute('href'),\
                target: link.getAttribute('target'), theme: main.dataset.theme,\
                background: getComputedStyle(main).backgroundColor,\
-               overflow: d.documentElement.scrollWidth > d.documentElement.clientWidth }};"
+               overflow: d.documentElement.scrollWidth > d.documentElement.clientWidth\
+                 || d.documentElement.scrollHeight > d.documentElement.clientHeight }};"
         )
     };
     let light = until(&browser, "the light card", &card("light")).await;

@@ -336,11 +336,11 @@ fn fv_section(
             let href = format!("{base}?{checkpoint_query}technique={t}");
             let has = unit.as_ref().is_some_and(|u| u.has(t));
             view! {
-                <A href=href attr:class="tab" attr:data-technique=t.as_str()
-                    attr:aria-current=move || (technique.get() == t).then_some("true")
-                    attr:data-in-atlas=has.to_string()>
+                <a href=href class="tab" data-technique=t.as_str()
+                    aria-current=move || (technique.get() == t).then_some("true")
+                    data-in-atlas=has.to_string()>
                     {t.as_str()}
-                </A>
+                </a>
             }
         })
         .collect_view();
