@@ -1,11 +1,17 @@
 //! The Microscope viewer: a Leptos (CSR) app compiled to wasm. It holds views, routing, fetching
 //! and the glue to the renderer worker; all tensor code lives in the worker.
 
+mod atlas;
+mod components;
+mod download;
 mod gpu;
 mod layout;
+mod number;
 mod pages;
 mod renderer_client;
 mod routes;
+mod site;
+mod suggest;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -5,8 +5,9 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::{
-    diagnostics::DiagnosticsPage, embed::EmbedPage, home::HomePage, layer::LayerPage,
-    model::ModelPage, not_found::NotFoundPage, unit::UnitPage,
+    compare::ComparePage, diagnostics::DiagnosticsPage, embed::EmbedPage, home::HomePage,
+    layer::LayerPage, model::ModelPage, not_found::NotFoundPage, search::SearchPage,
+    unit::UnitPage,
 };
 
 /// The whole app: a router over the product's pages, with a not-found page for anything else.
@@ -20,6 +21,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/models/:model/:layer") view=LayerPage/>
                 <Route path=path!("/models/:model/:layer/:unit") view=UnitPage/>
                 <Route path=path!("/embed/models/:model/:layer/:unit") view=EmbedPage/>
+                <Route path=path!("/compare") view=ComparePage/>
+                <Route path=path!("/search") view=SearchPage/>
                 <Route path=path!("/diagnostics") view=DiagnosticsPage/>
             </Routes>
         </Router>

@@ -30,9 +30,11 @@ pub mod error;
 pub mod mime;
 pub mod page;
 pub mod paths;
+pub mod png;
 pub mod screenshots;
 pub mod serial;
 pub mod server;
+pub mod test_atlas;
 
 pub use browser::{Browser, BrowserOptions, COMPUTE_TIMEOUT, PAGE_TIMEOUT, WebGpu};
 pub use console::LogEntry;

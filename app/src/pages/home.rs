@@ -1,13 +1,20 @@
-//! `/`: the model organisms.
+//! `/`: the model organisms of the atlas as cards: what each is, its input, parameters,
+//! accuracy, weights' source and license, and how much of it the atlas covers.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use microscope_core::atlas::{AtlasIndex, ModelEntry};
+use microscope_core::organisms::organism;
 
+use crate::atlas::{load_index, load_layer, load_model};
+use crate::components::load_error::LoadErrorBox;
 use crate::layout::Page;
+use crate::number::{grouped, percent};
 
 /// The home page.
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let index = LocalResource::new(load_index);
     view! {
         <Page>
             <main data-page="home" class="page">
@@ -18,12 +25,108 @@ pub fn HomePage() -> impl IntoView {
                     "lacks are rendered live on your own GPU."
                 </p>
                 <h2>"Model organisms"</h2>
-                <ul class="model-list">
-                    <li><A href="/models/efficientnet-lite0">"EfficientNet-Lite0"</A></li>
-                    <li><A href="/models/efficientnet-lite1">"EfficientNet-Lite1"</A></li>
-                    <li><A href="/models/efficientnet-lite2">"EfficientNet-Lite2"</A></li>
-                </ul>
+                {move || match index.get() {
+                    None => view! { <p class="loading">"Loading the atlas…"</p> }.into_any(),
+                    Some(Err(error)) => view! { <LoadErrorBox error=error what="The atlas index"/> }.into_any(),
+                    Some(Ok(index)) => cards(&index).into_any(),
+                }}
             </main>
         </Page>
+    }
+}
+
+fn cards(index: &AtlasIndex) -> impl IntoView + use<> {
+    let cards =
+        index.models.iter().cloned().map(|entry| view! { <ModelCard entry=entry/> }).collect_view();
+    view! {
+        {index.description.clone().map(|d| view! { <p class="atlas-description">{d}</p> })}
+        <ul class="model-cards" id="model-cards">{cards}</ul>
+    }
+}
+
+/// Built and total units over a model's layers at its default checkpoint.
+async fn coverage(model: &str) -> Option<(u64, u64, usize, usize)> {
+    let manifest = load_model(model).await.ok()?;
+    let checkpoint = manifest.default_checkpoint.as_str();
+    let (mut built, mut total, mut layers_built) = (0_u64, 0_u64, 0_usize);
+    for info in &manifest.graph.layers {
+        total += u64::from(info.units);
+        if let Ok(layer) = load_layer(model, checkpoint, info.name.as_str()).await {
+            built += layer.coverage.built.len();
+            layers_built += usize::from(!layer.coverage.built.is_empty());
+        }
+    }
+    Some((built, total, layers_built, manifest.graph.layers.len()))
+}
+
+/// One model's card.
+#[component]
+fn ModelCard(entry: ModelEntry) -> impl IntoView {
+    let id = entry.id.as_str().to_owned();
+    let href = format!("/models/{id}");
+    let (for_model, for_coverage) = (id.clone(), id.clone());
+    let model = LocalResource::new(move || {
+        let id = for_model.clone();
+        async move { load_model(&id).await }
+    });
+    let covered = LocalResource::new(move || {
+        let id = for_coverage.clone();
+        async move { coverage(&id).await }
+    });
+    let known = organism(&id);
+    let facts = move || match model.get() {
+        None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+        Some(Err(error)) => {
+            view! { <LoadErrorBox error=error what="This model's manifest"/> }.into_any()
+        }
+        Some(Ok(model)) => {
+            let parameters = model.graph.parameters.or(known.map(|o| o.parameters as u64));
+            let default = model.checkpoint(model.default_checkpoint.as_str());
+            let accuracy = match (default.and_then(|c| c.test_accuracy), known) {
+                (Some(accuracy), _) => {
+                    let set = default
+                        .and_then(|c| c.test_set.clone())
+                        .unwrap_or_else(|| "test set".to_owned());
+                    format!("{} top-1 ({set})", percent(f64::from(accuracy)))
+                }
+                (None, Some(o)) => {
+                    format!("{:.1} % ImageNet top-1 (reported)", o.reported_top1_percent)
+                }
+                (None, None) => "not recorded".to_owned(),
+            };
+            let weights = &model.provenance.weights;
+            view! {
+                <dl class="facts">
+                    <dt>"Input"</dt>
+                    <dd>{format!("{}×{} px, {} channels", model.input.width, model.input.height, model.input.channels)}</dd>
+                    <dt>"Parameters"</dt>
+                    <dd>{parameters.map_or_else(|| "unknown".to_owned(), grouped)}</dd>
+                    <dt>"Accuracy"</dt>
+                    <dd>{accuracy}</dd>
+                    <dt>"Layers"</dt>
+                    <dd>{model.graph.layers.len().to_string()}</dd>
+                    <dt>"Weights"</dt>
+                    <dd>{weights.source.clone()} " · " {weights.license.clone()}</dd>
+                    <dt>"Atlas coverage"</dt>
+                    <dd class="coverage">{move || match covered.get() {
+                        None => "counting…".to_owned(),
+                        Some(None) => "unknown".to_owned(),
+                        Some(Some((built, total, layers_built, layers))) => format!(
+                            "{} of {} units in {layers_built} of {layers} layers",
+                            grouped(built), grouped(total)
+                        ),
+                    }}</dd>
+                </dl>
+            }
+            .into_any()
+        }
+    };
+    let summary = entry.summary.clone().or(known.map(|o| o.summary.to_owned()));
+    view! {
+        <li class="model-card" data-model-card=id.clone()>
+            <h3><A href=href>{entry.title.clone()}</A></h3>
+            {summary.map(|s| view! { <p>{s}</p> })}
+            {facts}
+        </li>
     }
 }

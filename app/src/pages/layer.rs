@@ -1,34 +1,222 @@
-//! `/models/:model/:layer`: the grid of a layer's units.
+//! `/models/:model/:layer`: every unit of a layer as a virtualised grid of sprite-sheet
+//! thumbnails, by technique, with a filter by unit number, label or top class.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
+use microscope_core::atlas::{LayerManifest, Technique};
 
-use crate::layout::Page;
-use crate::pages::name_param;
+use crate::atlas::{LayerCtx, Lookup, load_annotations, load_unit, resolve_layer};
+use crate::components::load_error::LoadErrorBox;
+use crate::components::unit_grid::{GridSource, UnitGrid};
+use crate::layout::{Loading, Page};
 use crate::pages::not_found::NotFoundPage;
+use crate::pages::{name_param, query_param};
+
+/// Unit manifests read at once while filtering by label or class.
+const SCAN_TASKS: u32 = 8;
 
 /// The layer page.
 #[component]
 pub fn LayerPage() -> impl IntoView {
     let model = name_param("model");
     let layer = name_param("layer");
-    move || match (model.get(), layer.get()) {
-        (Some(model), Some(layer)) => {
-            let model_href = format!("/models/{model}");
-            let model_name = model.clone();
+    let checkpoint = query_param("checkpoint");
+    let lookup = LocalResource::new(move || {
+        let (model, layer, checkpoint) = (model.get(), layer.get(), checkpoint.get());
+        async move {
+            match (model, layer) {
+                (Some(model), Some(layer)) => {
+                    Some(resolve_layer(&model, &layer, checkpoint.as_deref()).await)
+                }
+                _ => None,
+            }
+        }
+    });
+    move || match (model.get(), layer.get(), lookup.get()) {
+        (None, _, _) | (_, None, _) | (_, _, Some(None)) => view! { <NotFoundPage/> }.into_any(),
+        (_, _, None) => view! { <Loading/> }.into_any(),
+        (_, _, Some(Some(Lookup::NotFound { what, suggestions }))) => {
+            view! { <NotFoundPage what=what suggestions=suggestions/> }.into_any()
+        }
+        (Some(model), Some(layer), state) => {
+            let (model_href, model_text, layer_text) =
+                (format!("/models/{model}"), model.clone(), layer.clone());
             view! {
             <Page>
-                <main data-page="layer" data-model=model.clone() data-layer=layer.clone() class="page">
-                    <p class="breadcrumbs">
-                        <A href=model_href>{model_name}</A>
-                    </p>
-                    <h1>{layer.clone()}</h1>
-                    <p>"Every unit of this layer appears here as a grid once its atlas is loaded."</p>
+                <main data-page="layer" data-model=model data-layer=layer class="page">
+                    <p class="breadcrumbs"><A href="/">"Models"</A> " / " <A href=model_href>{model_text}</A></p>
+                    <h1>{layer_text}</h1>
+                    {match state {
+                        Some(Some(Lookup::Found(ctx))) => found(ctx).into_any(),
+                        Some(Some(Lookup::Failed(error))) => view! { <LoadErrorBox error=error what="This layer"/> }.into_any(),
+                        _ => view! { <p class="loading">"Loading…"</p> }.into_any(),
+                    }}
                 </main>
             </Page>
             }
             .into_any()
         }
-        _ => view! { <NotFoundPage/> }.into_any(),
+    }
+}
+
+/// Whether `unit` passes the filter `text` (lowercase), given words known about it.
+fn passes(unit: u32, text: &str, words: &HashMap<u32, Vec<String>>) -> bool {
+    if text.is_empty() {
+        return true;
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return unit.to_string().contains(text);
+    }
+    words
+        .get(&unit)
+        .is_some_and(|words| words.iter().any(|word| word.to_lowercase().contains(text)))
+}
+
+/// Reads the unit manifests of every built unit for their labels and top classes, a few at a
+/// time, adding their words to `words` and counting in `progress`.
+fn scan(
+    ctx: &LayerCtx,
+    manifest: Arc<LayerManifest>,
+    words: RwSignal<HashMap<u32, Vec<String>>>,
+    progress: RwSignal<u64>,
+) {
+    let names =
+        Arc::new(ctx.model.model.labels.as_ref().map(|l| l.names.clone()).unwrap_or_default());
+    let built: Arc<Vec<u32>> = Arc::new(manifest.coverage.built.iter().collect());
+    for task in 0..SCAN_TASKS {
+        let (built, names) = (Arc::clone(&built), Arc::clone(&names));
+        let (model, checkpoint, layer) = (
+            manifest.model.as_str().to_owned(),
+            manifest.checkpoint.as_str().to_owned(),
+            manifest.layer.as_str().to_owned(),
+        );
+        spawn_local(async move {
+            for unit in built.iter().skip(task as usize).step_by(SCAN_TASKS as usize) {
+                if let Ok(manifest) = load_unit(&model, &checkpoint, &layer, *unit).await {
+                    let mut found: Vec<String> = manifest.label.iter().cloned().collect();
+                    for class in manifest.top_classes.iter().flatten().take(5) {
+                        if let Some(name) = names.get(class.class as usize) {
+                            found.push(name.clone());
+                        }
+                    }
+                    words.update(|words| words.entry(*unit).or_default().extend(found));
+                }
+                progress.update(|n| *n += 1);
+            }
+        });
+    }
+}
+
+fn found(ctx: LayerCtx) -> impl IntoView {
+    let info = ctx.info().clone();
+    let model_id = ctx.model.model.id.as_str().to_owned();
+    let layer_name = info.name.as_str().to_owned();
+    let units = info.units;
+    let manifest = ctx.manifest.clone().ok();
+    let techniques: Vec<Technique> = Technique::THUMBNAILS
+        .into_iter()
+        .filter(|t| manifest.as_ref().is_some_and(|m| !m.sheets.get(*t).is_empty()))
+        .collect();
+    let technique = RwSignal::new(techniques.first().copied().unwrap_or(Technique::Channel));
+    let filter = RwSignal::new(String::new());
+    let words = RwSignal::new(HashMap::<u32, Vec<String>>::new());
+    let progress = RwSignal::new(0_u64);
+    let scanning = RwSignal::new(false);
+
+    // Community labels from annotations.json.
+    {
+        let (model, layer, checkpoint, default) = (
+            model_id.clone(),
+            layer_name.clone(),
+            ctx.checkpoint.clone(),
+            ctx.model.model.default_checkpoint.as_str().to_owned(),
+        );
+        if ctx.model.index.annotations {
+            spawn_local(async move {
+                if let Ok(annotations) = load_annotations().await {
+                    words.update(|words| {
+                        for a in annotations.annotations.iter().filter(|a| {
+                            a.model.as_str() == model
+                                && a.layer.as_str() == layer
+                                && a.checkpoint.as_ref().map_or(default.as_str(), |c| c.as_str())
+                                    == checkpoint
+                        }) {
+                            if let Some(unit) = a.unit {
+                                words.entry(unit).or_default().push(a.text.clone());
+                            }
+                        }
+                    });
+                }
+            });
+        }
+    }
+
+    let ctx_for_scan = ctx.clone();
+    let manifest_for_scan = manifest.clone();
+    let on_filter = move |ev| {
+        let text = event_target_value(&ev);
+        let needs_words = text.bytes().any(|b| !b.is_ascii_digit());
+        filter.set(text);
+        if needs_words
+            && !scanning.get_untracked()
+            && let Some(manifest) = manifest_for_scan.clone()
+        {
+            scanning.set(true);
+            scan(&ctx_for_scan, manifest, words, progress);
+        }
+    };
+    let shown = Memo::new(move |_| {
+        let text = filter.get().trim().to_lowercase();
+        words.with(|words| {
+            (0..units).filter(|unit| passes(*unit, &text, words)).collect::<Vec<u32>>()
+        })
+    });
+    let built = manifest.as_ref().map_or(0, |m| m.coverage.built.len());
+    let scan_total = built;
+    let shape = info.shape.iter().map(u32::to_string).collect::<Vec<_>>().join("×");
+    let source = GridSource {
+        href_prefix: format!("/models/{model_id}/{layer_name}/"),
+        manifest: manifest.clone(),
+        query: if ctx.checkpoint == ctx.model.model.default_checkpoint.as_str() {
+            String::new()
+        } else {
+            format!("?checkpoint={}", ctx.checkpoint)
+        },
+    };
+    let technique_options = techniques
+        .iter()
+        .map(|t| view! { <option value=t.as_str()>{t.as_str().replace('_', " ")}</option> })
+        .collect_view();
+    view! {
+        <p class="layer-facts">
+            {format!("{} · {units} units · output {shape} · checkpoint {} · {built} units built", info.op.clone().unwrap_or_default(), ctx.checkpoint)}
+        </p>
+        {ctx.manifest.clone().err().map(|error| view! { <LoadErrorBox error=error what="The layer's thumbnails"/> })}
+        <div class="grid-controls">
+            <label>"Show "
+                <select id="technique-select" on:change=move |ev| {
+                    if let Some(t) = Technique::from_name(&event_target_value(&ev)) { technique.set(t) }
+                }>{technique_options}</select>
+            </label>
+            <label>"Filter "
+                <input id="unit-filter" type="search" placeholder="unit number, label or class" on:input=on_filter/>
+            </label>
+            <span class="filter-status" role="status" aria-live="polite">
+                {move || {
+                    let shown = shown.with(Vec::len);
+                    let read = progress.get();
+                    if scanning.get() && read < scan_total {
+                        format!("{shown} units · reading labels and classes: {read} of {scan_total}")
+                    } else {
+                        format!("{shown} units")
+                    }
+                }}
+            </span>
+        </div>
+        <UnitGrid source=source units=shown technique=technique.into()/>
     }
 }

@@ -1,15 +1,18 @@
 //! One page per route.
 
+pub mod compare;
 pub mod diagnostics;
 pub mod embed;
+pub mod explain;
 pub mod home;
 pub mod layer;
 pub mod model;
 pub mod not_found;
+pub mod search;
 pub mod unit;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use microscope_core::unit::{is_valid_name, parse_unit_index};
 
 /// Route parameters of a unit page, checked: a bad model or layer name, or a unit that is not
@@ -40,4 +43,10 @@ pub fn unit_route() -> Memo<Option<UnitRoute>> {
         let unit = parse_unit_index(params.get_str("unit")?).ok()?;
         Some(UnitRoute { model, layer, unit })
     })
+}
+
+/// Reads a query parameter (`?technique=neuron`).
+pub fn query_param(key: &'static str) -> Memo<Option<String>> {
+    let query = use_query_map();
+    Memo::new(move |_| query.read().get(key))
 }

@@ -1,44 +1,567 @@
-//! `/models/:model/:layer/:unit`: everything known about one unit.
+//! `/models/:model/:layer/:unit`: everything the atlas knows about one unit: feature
+//! visualizations (channel, neuron, negative, diversity) with explanations, dataset examples,
+//! activation histogram, top classes, circuits, annotations, and ways to share it (permalink,
+//! embed code, cite, PNG). Deep links carry the technique and its parameters
+//! (`?technique=neuron&seed=3`); arrow keys step to the previous and next unit.
+
+use std::sync::Arc;
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
-use microscope_core::UnitId;
+use leptos_router::hooks::use_navigate;
+use microscope_core::atlas::{
+    Connection, ExampleList, ImageFormat, Rendering, Technique, UnitManifest,
+};
 
-use crate::layout::Page;
+use crate::atlas::{
+    LoadError, Lookup, UnitCtx, asset_url, load_annotations, load_layer, load_photos, resolve_unit,
+};
+use crate::components::clipboard::CopyButton;
+use crate::components::histogram::HistogramChart;
+use crate::components::load_error::LoadErrorBox;
+use crate::components::placeholder::Placeholder;
+use crate::components::sprite::SpriteTile;
+use crate::components::top_classes::TopClassesChart;
+use crate::download::download_png;
+use crate::layout::{Loading, Page};
+use crate::pages::explain::explanation;
 use crate::pages::not_found::NotFoundPage;
-use crate::pages::unit_route;
+use crate::pages::{query_param, unit_route};
+use crate::site;
+
+/// The large image's size in pixels.
+const LARGE: u32 = 320;
+/// Thumbnails of examples and circuits.
+const THUMB: u32 = 96;
+/// The feature-visualization techniques, in tab order.
+const FV: [Technique; 4] =
+    [Technique::Channel, Technique::Neuron, Technique::Negative, Technique::Diversity];
 
 /// The unit page.
 #[component]
 pub fn UnitPage() -> impl IntoView {
     let route = unit_route();
-    move || match route.get() {
-        None => view! { <NotFoundPage/> }.into_any(),
-        Some(route) => {
-            let id = UnitId::new(route.layer.clone(), route.unit).to_string();
+    let checkpoint = query_param("checkpoint");
+    let lookup = LocalResource::new(move || {
+        let (route, checkpoint) = (route.get(), checkpoint.get());
+        async move {
+            match route {
+                Some(r) => {
+                    Some(resolve_unit(&r.model, &r.layer, r.unit, checkpoint.as_deref()).await)
+                }
+                None => None,
+            }
+        }
+    });
+    move || match (route.get(), lookup.get()) {
+        (None, _) | (_, Some(None)) => view! { <NotFoundPage/> }.into_any(),
+        (_, None) => view! { <Loading/> }.into_any(),
+        (Some(_), Some(Some(Lookup::NotFound { what, suggestions }))) => {
+            view! { <NotFoundPage what=what suggestions=suggestions/> }.into_any()
+        }
+        (Some(route), state) => {
+            let title = format!("{}:{}", route.layer, route.unit);
             let model_href = format!("/models/{}", route.model);
             let layer_href = format!("/models/{}/{}", route.model, route.layer);
-            let (model_name, layer_name) = (route.model.clone(), route.layer.clone());
+            let (model_text, layer_text) = (route.model.clone(), route.layer.clone());
             view! {
                 <Page>
-                    <main
-                        data-page="unit"
-                        data-model=route.model.clone()
-                        data-layer=route.layer.clone()
-                        data-unit=route.unit.to_string()
-                        class="page"
-                    >
+                    <main data-page="unit" data-model=route.model data-layer=route.layer
+                        data-unit=route.unit.to_string() class="page unit-page">
                         <p class="breadcrumbs">
-                            <A href=model_href>{model_name}</A>
-                            " / "
-                            <A href=layer_href>{layer_name}</A>
+                            <A href="/">"Models"</A> " / "
+                            <A href=model_href>{model_text}</A> " / "
+                            <A href=layer_href>{layer_text}</A>
                         </p>
-                        <h1>{id}</h1>
-                        <p>"Feature visualizations, dataset examples and circuits of this unit appear here."</p>
+                        {match state {
+                            Some(Some(Lookup::Found(ctx))) => view! { <UnitView ctx=ctx/> }.into_any(),
+                            Some(Some(Lookup::Failed(error))) => view! {
+                                <h1>{title}</h1>
+                                <LoadErrorBox error=error what="The atlas"/>
+                            }.into_any(),
+                            _ => view! { <h1>{title}</h1><p class="loading">"Loading…"</p> }.into_any(),
+                        }}
                     </main>
                 </Page>
             }
             .into_any()
         }
+    }
+}
+
+/// The path of unit `unit` of the same layer, keeping the checkpoint.
+fn unit_path(ctx: &UnitCtx, unit: u32) -> String {
+    let model = &ctx.layer.model.model;
+    let mut path = format!("/models/{}/{}/{unit}", model.id, ctx.layer.info().name);
+    if ctx.layer.checkpoint != model.default_checkpoint.as_str() {
+        path.push_str(&format!("?checkpoint={}", ctx.layer.checkpoint));
+    }
+    path
+}
+
+/// Whether a key event comes from a text field (arrow keys then move the caret).
+fn typing(event: &web_sys::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    event
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+}
+
+/// A resolved unit.
+#[component]
+fn UnitView(ctx: UnitCtx) -> impl IntoView {
+    let technique_param = query_param("technique");
+    let seed_param = query_param("seed");
+    let technique = Memo::new(move |_| {
+        technique_param
+            .get()
+            .and_then(|name| Technique::from_name(&name))
+            .filter(|t| FV.contains(t))
+            .unwrap_or(Technique::Channel)
+    });
+    let seed = Memo::new(move |_| seed_param.get().and_then(|s| s.parse::<u64>().ok()));
+
+    let unit = ctx.unit;
+    let units = ctx.layer.info().units;
+    let model = ctx.layer.model.model.clone();
+    let model_id = model.id.as_str().to_owned();
+    let layer = ctx.layer.info().name.as_str().to_owned();
+    let title = format!("{layer}:{unit}");
+    let prev = unit.checked_sub(1).map(|u| unit_path(&ctx, u));
+    let next = (unit + 1 < units).then(|| unit_path(&ctx, unit + 1));
+
+    // Arrow keys step through the layer.
+    let navigate = use_navigate();
+    let (prev_key, next_key) = (prev.clone(), next.clone());
+    let keys = window_event_listener(leptos::ev::keydown, move |event| {
+        if typing(&event) || event.alt_key() || event.ctrl_key() || event.meta_key() {
+            return;
+        }
+        let target = match event.key().as_str() {
+            "ArrowLeft" => prev_key.clone(),
+            "ArrowRight" => next_key.clone(),
+            _ => None,
+        };
+        if let Some(target) = target {
+            event.prevent_default();
+            navigate(&target, Default::default());
+        }
+    });
+    on_cleanup(move || keys.remove());
+
+    let path = format!("/models/{model_id}/{layer}/{unit}");
+    let permalink = Signal::derive({
+        let path = path.clone();
+        let checkpoint = ctx.layer.checkpoint.clone();
+        let default = model.default_checkpoint.as_str().to_owned();
+        move || {
+            let mut query = Vec::new();
+            if checkpoint != default {
+                query.push(format!("checkpoint={checkpoint}"));
+            }
+            if technique.get() != Technique::Channel {
+                query.push(format!("technique={}", technique.get()));
+            }
+            if let Some(seed) = seed.get() {
+                query.push(format!("seed={seed}"));
+            }
+            let query =
+                if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
+            site::absolute(&format!("{path}{query}"))
+        }
+    });
+    let embed_url = site::absolute(&format!("/embed{path}"));
+    let embed_code = format!(
+        "<iframe src=\"{embed_url}\" title=\"Microscope: {model_id} {title}\" width=\"360\" height=\"440\" style=\"border:0\" loading=\"lazy\"></iframe>"
+    );
+    let cite = Signal::derive({
+        let (model_title, title) = (model.title.clone(), title.clone());
+        move || format!("Microscope atlas, {model_title}, unit {title}. {}", permalink.get())
+    });
+    let label = ctx.manifest.as_ref().ok().and_then(|m| m.label.clone());
+
+    let body = match &ctx.manifest {
+        Ok(manifest) => unit_body(&ctx, Arc::clone(manifest), technique, seed).into_any(),
+        Err(LoadError::Missing { .. }) => view! {
+            <p class="not-built" id="not-built">
+                "This unit is not in the atlas yet: every view below is a placeholder the "
+                "in-browser renderer will fill."
+            </p>
+            {fv_section(&ctx, None, technique, seed)}
+        }
+        .into_any(),
+        Err(error) => view! {
+            <LoadErrorBox error=error.clone() what="This unit's data"/>
+            {fv_section(&ctx, None, technique, seed)}
+        }
+        .into_any(),
+    };
+
+    let checkpoints = (model.checkpoints.len() > 1).then(|| {
+        let items = model.checkpoints.iter().map(|c| {
+            let href = if c.id == model.default_checkpoint {
+                path.clone()
+            } else {
+                format!("{path}?checkpoint={}", c.id)
+            };
+            let current = c.id.as_str() == ctx.layer.checkpoint;
+            let step = c.step.map(|s| format!(" (step {s})")).unwrap_or_default();
+            view! { <li><A href=href attr:aria-current=current.then_some("page")>{format!("{}{step}", c.id)}</A></li> }
+        }).collect_view();
+        view! { <nav class="timeline" aria-label="Checkpoints"><span>"Checkpoint: "</span><ul>{items}</ul></nav> }
+    });
+
+    let annotations = annotations_view(&ctx);
+    view! {
+        <div class="unit-head">
+            <h1>{title.clone()}</h1>
+            {label.map(|label| view! { <p class="unit-label" id="unit-label">{label}</p> })}
+            <nav class="unit-steps" aria-label="Neighbouring units">
+                {match prev {
+                    Some(href) => view! { <A href=href attr:id="prev-unit" attr:rel="prev">{format!("← {layer}:{}", unit - 1)}</A> }.into_any(),
+                    None => view! { <span class="muted">"first unit"</span> }.into_any(),
+                }}
+                <span class="muted">{format!("{} of {units}", unit + 1)}</span>
+                {match next {
+                    Some(href) => view! { <A href=href attr:id="next-unit" attr:rel="next">{format!("{layer}:{} →", unit + 1)}</A> }.into_any(),
+                    None => view! { <span class="muted">"last unit"</span> }.into_any(),
+                }}
+                <span class="muted key-hint">"(arrow keys)"</span>
+            </nav>
+        </div>
+        {checkpoints}
+        {body}
+        <section class="share" aria-labelledby="share-heading">
+            <h2 id="share-heading">"Share"</h2>
+            <div class="actions">
+                <CopyButton id="copy-link" label="Copy link" text=permalink/>
+                <CopyButton id="copy-embed" label="Copy embed code" text=Signal::derive({ let c = embed_code.clone(); move || c.clone() })/>
+                <CopyButton id="copy-cite" label="Copy citation" text=cite/>
+            </div>
+            <p>"Permalink: " <code id="permalink">{move || permalink.get()}</code></p>
+            <p>"Embed: " <code id="embed-code">{embed_code}</code></p>
+            <p>"Cite: " <code id="cite">{move || cite.get()}</code></p>
+        </section>
+        {annotations}
+    }
+}
+
+/// Everything of a unit the atlas has.
+fn unit_body(
+    ctx: &UnitCtx,
+    unit: Arc<UnitManifest>,
+    technique: Memo<Technique>,
+    seed: Memo<Option<u64>>,
+) -> impl IntoView + use<> {
+    let names = ctx.layer.model.model.labels.as_ref().map(|l| l.names.clone()).unwrap_or_default();
+    let examples = unit.dataset_examples.clone();
+    let histogram = unit.histogram.clone();
+    let classes = unit.top_classes.clone();
+    let circuits = unit.circuits.clone();
+    view! {
+        {fv_section(ctx, Some(Arc::clone(&unit)), technique, seed)}
+        <section class="examples" aria-labelledby="examples-heading">
+            <h2 id="examples-heading">"Dataset examples"</h2>
+            <p class="explain">{explanation(Technique::DatasetExamples)}</p>
+            {match examples {
+                Some(examples) => {
+                    let photos: Vec<String> = examples.top.iter().chain(examples.bottom.iter())
+                        .flat_map(|list| list.examples.iter().map(|e| e.photo.as_str().to_owned()))
+                        .collect();
+                    view! {
+                        {example_list("top", "Top: where it responds most", examples.top)}
+                        {example_list("bottom", "Bottom: where it responds least", examples.bottom)}
+                        {photo_credits(photos)}
+                    }.into_any()
+                }
+                None => view! { <Placeholder technique="dataset_examples" size=THUMB note="No dataset examples in the atlas for this unit yet."/> }.into_any(),
+            }}
+        </section>
+        <div class="plots">
+            <section aria-labelledby="hist-heading">
+                <h2 id="hist-heading">"Activation histogram"</h2>
+                <p class="explain">{explanation(Technique::Histogram)}</p>
+                {match histogram {
+                    Some(h) => view! { <HistogramChart histogram=h/> }.into_any(),
+                    None => view! { <p class="muted">"Not in the atlas for this unit."</p> }.into_any(),
+                }}
+            </section>
+            <section aria-labelledby="classes-heading">
+                <h2 id="classes-heading">"Top classes"</h2>
+                <p class="explain">{explanation(Technique::TopClasses)}</p>
+                {match classes {
+                    Some(c) if !c.is_empty() => view! { <TopClassesChart classes=c names=names/> }.into_any(),
+                    _ => view! { <p class="muted">"Not in the atlas for this unit."</p> }.into_any(),
+                }}
+            </section>
+        </div>
+        <section class="circuits" aria-labelledby="circuits-heading" id="circuits">
+            <h2 id="circuits-heading">"Circuits"</h2>
+            <p class="explain">{explanation(Technique::Circuits)}</p>
+            {match circuits {
+                Some(c) => {
+                    let (model, checkpoint) = (ctx.layer.model.model.id.as_str().to_owned(), ctx.layer.checkpoint.clone());
+                    view! {
+                        {connections("Inputs (earlier layers)", "circuit-inputs", &model, &checkpoint, c.inputs)}
+                        {connections("Outputs (later layers)", "circuit-outputs", &model, &checkpoint, c.outputs)}
+                    }.into_any()
+                }
+                None => view! { <p class="muted">"Not in the atlas for this unit."</p> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// The feature-visualization tabs and the large image.
+fn fv_section(
+    ctx: &UnitCtx,
+    unit: Option<Arc<UnitManifest>>,
+    technique: Memo<Technique>,
+    seed: Memo<Option<u64>>,
+) -> impl IntoView + use<> {
+    let base =
+        format!("/models/{}/{}/{}", ctx.layer.model.model.id, ctx.layer.info().name, ctx.unit);
+    let checkpoint_query =
+        if ctx.layer.checkpoint == ctx.layer.model.model.default_checkpoint.as_str() {
+            String::new()
+        } else {
+            format!("checkpoint={}&", ctx.layer.checkpoint)
+        };
+    let file_stem = format!("{}-{}-{}", ctx.layer.model.model.id, ctx.layer.info().name, ctx.unit);
+    let tabs = FV
+        .into_iter()
+        .map(|t| {
+            let href = format!("{base}?{checkpoint_query}technique={t}");
+            let has = unit.as_ref().is_some_and(|u| u.has(t));
+            view! {
+                <a href=href class="tab" data-technique=t.as_str()
+                    aria-current=move || (technique.get() == t).then_some("true")
+                    data-in-atlas=has.to_string()>
+                    {t.as_str()}
+                </a>
+            }
+        })
+        .collect_view();
+    let large = move || {
+        let t = technique.get();
+        let fv = unit.as_ref().map(|u| u.feature_visualizations.clone()).unwrap_or_default();
+        let wanted_seed = seed.get();
+        let matches_seed = |r: &Rendering| wanted_seed.is_none_or(|s| r.seed == Some(s));
+        let renderings: Vec<Rendering> = match t {
+            Technique::Channel => fv.channel.into_iter().collect(),
+            Technique::Neuron => fv.neuron.into_iter().collect(),
+            Technique::Negative => fv.negative.into_iter().collect(),
+            _ => fv.diversity,
+        };
+        let renderings: Vec<Rendering> = renderings.into_iter().filter(matches_seed).collect();
+        let note = match wanted_seed {
+            Some(s) => format!(
+                "No {t} image with seed {s} in the atlas: the in-browser renderer will fill it."
+            ),
+            None => String::new(),
+        };
+        let images = if renderings.is_empty() {
+            view! { <Placeholder technique=t.as_str() size=LARGE note=note/> }.into_any()
+        } else {
+            let size = if t == Technique::Diversity { LARGE / 2 } else { LARGE };
+            let file_stem = file_stem.clone();
+            renderings
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let url = asset_url(&r.image.path);
+                    let meta = [
+                        r.objective.clone().map(|o| format!("objective {o}")),
+                        r.seed.map(|s| format!("seed {s}")),
+                        r.steps.map(|s| format!("{s} steps")),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · ");
+                    let file_name = format!("{file_stem}-{t}{}.png", if t == Technique::Diversity { format!("-{i}") } else { String::new() });
+                    let is_png = r.image.format() == Some(ImageFormat::Png);
+                    let download = if is_png {
+                        view! { <a class="button download-png" href=url.clone() download=file_name>"Download PNG"</a> }.into_any()
+                    } else {
+                        let (url, file_name) = (url.clone(), file_name.clone());
+                        view! {
+                            <button type="button" class="download-png" on:click=move |_| {
+                                let (url, file_name) = (url.clone(), file_name.clone());
+                                spawn_local(async move {
+                                    if let Err(message) = download_png(&url, &file_name).await {
+                                        leptos::logging::warn!("{message}");
+                                    }
+                                });
+                            }>"Download PNG"</button>
+                        }.into_any()
+                    };
+                    view! {
+                        <figure class="fv-figure">
+                            <img class="fv" id=(i == 0).then_some("fv-image") src=url width=size height=size
+                                alt=format!("{t} feature visualization")/>
+                            <figcaption>{meta} " " {download}</figcaption>
+                        </figure>
+                    }
+                })
+                .collect_view()
+                .into_any()
+        };
+        view! {
+            <div class="fv-large" data-technique=t.as_str()>{images}</div>
+            <p class="explain" id="technique-explanation">{explanation(t)}</p>
+        }
+    };
+    view! {
+        <section class="fv-section" aria-labelledby="fv-heading">
+            <h2 id="fv-heading" class="visually-hidden">"Feature visualization"</h2>
+            <nav class="tabs" aria-label="Technique">{tabs}</nav>
+            {large}
+        </section>
+    }
+}
+
+/// One list of dataset examples: tiles of its sheet (or placeholders) with activations.
+fn example_list(
+    id: &'static str,
+    heading: &'static str,
+    list: Option<ExampleList>,
+) -> impl IntoView + use<> {
+    let Some(list) = list else {
+        return view! { <h3>{heading}</h3><p class="muted">"None in the atlas."</p> }.into_any();
+    };
+    let items = list
+        .examples
+        .iter()
+        .enumerate()
+        .map(|(i, example)| {
+            let tile = list.sheet.as_ref().and_then(|sheet| sheet.tile(i as u32).map(|tile| (sheet.clone(), tile)));
+            let label = format!("{} at ({}, {}), activation {:.3}", example.photo, example.crop.x, example.crop.y, example.activation);
+            let image = match tile {
+                Some((sheet, tile)) => view! { <SpriteTile sheet=sheet tile=tile size=THUMB label=label.clone()/> }.into_any(),
+                None => view! { <Placeholder technique="dataset_examples" size=THUMB note=format!("photo {}", example.photo)/> }.into_any(),
+            };
+            view! {
+                <li class="example" title=label>
+                    {image}
+                    <span class="activation">{format!("{:.3}", example.activation)}</span>
+                    <span class="photo muted">{example.photo.as_str().to_owned()}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! { <h3>{heading}</h3><ul class="example-list" id=format!("examples-{id}")>{items}</ul> }
+        .into_any()
+}
+
+/// A list of circuit connections with thumbnails from each layer's channel sheet.
+fn connections(
+    heading: &'static str,
+    id: &'static str,
+    model: &str,
+    checkpoint: &str,
+    list: Vec<Connection>,
+) -> impl IntoView + use<> {
+    if list.is_empty() {
+        return view! { <h3>{heading}</h3><p class="muted">"None recorded."</p> }.into_any();
+    }
+    let items = list
+        .into_iter()
+        .take(24)
+        .map(|c| {
+            let href = format!("/models/{model}/{}/{}", c.layer, c.unit);
+            let name = format!("{}:{}", c.layer, c.unit);
+            let (m, cp, l, u) = (model.to_owned(), checkpoint.to_owned(), c.layer.as_str().to_owned(), c.unit);
+            let thumb = LocalResource::new(move || {
+                let (m, cp, l) = (m.clone(), cp.clone(), l.clone());
+                async move {
+                    load_layer(&m, &cp, &l)
+                        .await
+                        .ok()
+                        .and_then(|layer| layer.thumbnail(Technique::Channel, u).map(|(s, t)| (s.clone(), t)))
+                }
+            });
+            let label = name.clone();
+            view! {
+                <li class="connection">
+                    <A href=href>
+                        {move || match thumb.get().flatten() {
+                            Some((sheet, tile)) => view! { <SpriteTile sheet=sheet tile=tile size=THUMB label=label.clone()/> }.into_any(),
+                            None => view! { <Placeholder technique="channel" size=THUMB note="no thumbnail yet"/> }.into_any(),
+                        }}
+                        <span>{name}</span>
+                    </A>
+                    <span class="weight">{format!("weight {:.3}", c.weight)}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! { <h3>{heading}</h3><ul class="connections" id=id>{items}</ul> }.into_any()
+}
+
+/// Community labels and notes from `annotations.json`.
+fn annotations_view(ctx: &UnitCtx) -> impl IntoView + use<> {
+    let has = ctx.layer.model.index.annotations;
+    let model = ctx.layer.model.model.clone();
+    let (checkpoint, layer, unit) =
+        (ctx.layer.checkpoint.clone(), ctx.layer.info().name.as_str().to_owned(), ctx.unit);
+    let loaded = LocalResource::new(move || async move {
+        if has { Some(load_annotations().await) } else { None }
+    });
+    view! {
+        <section class="annotations" aria-labelledby="annotations-heading" id="annotations">
+            <h2 id="annotations-heading">"Annotations"</h2>
+            {move || match loaded.get() {
+                None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+                Some(None) => view! { <p class="muted">"No community labels or notes yet."</p> }.into_any(),
+                Some(Some(Err(error))) => view! { <LoadErrorBox error=error what="Annotations"/> }.into_any(),
+                Some(Some(Ok(all))) => {
+                    let items: Vec<_> = all
+                        .for_unit(model.id.as_str(), &checkpoint, model.default_checkpoint.as_str(), &layer, Some(unit))
+                        .map(|a| view! {
+                            <li class="annotation">
+                                <p>{a.text.clone()}</p>
+                                <p class="muted">{format!("{} by {} on {}", format!("{:?}", a.kind).to_lowercase(), a.author, a.date)}</p>
+                            </li>
+                        })
+                        .collect();
+                    if items.is_empty() {
+                        view! { <p class="muted">"No community labels or notes yet."</p> }.into_any()
+                    } else {
+                        view! { <ul class="annotation-list">{items}</ul> }.into_any()
+                    }
+                }
+            }}
+        </section>
+    }
+}
+
+/// Where the example photos come from: source, license and credit from `photos.json`.
+fn photo_credits(mut ids: Vec<String>) -> impl IntoView + use<> {
+    ids.sort();
+    ids.dedup();
+    let credits = LocalResource::new(move || {
+        let ids = ids.clone();
+        async move {
+            let photos = load_photos().await.ok()?;
+            let lines: Vec<String> = ids
+                .iter()
+                .filter_map(|id| photos.photo(id))
+                .map(|p| format!("{}: {} ({}, {})", p.id, p.source, p.license, p.credit))
+                .collect();
+            Some(lines)
+        }
+    });
+    move || {
+        credits.get().flatten().filter(|lines| !lines.is_empty()).map(|lines| {
+            view! {
+                <details class="photo-credits">
+                    <summary>"Photo sources and licenses"</summary>
+                    <ul>{lines.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+                </details>
+            }
+        })
     }
 }

@@ -1,0 +1,48 @@
+//! Downloading one file's bytes with the browser's `fetch`.
+
+use js_sys::Uint8Array;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::Response;
+
+use super::error::LoadError;
+
+/// Downloads `url` (which serves the atlas file `file`). A 404, or a host answering with a web
+/// page where a data file belongs (a single-page-app fallback), is [`LoadError::Missing`].
+pub async fn fetch_bytes(url: &str, file: &str) -> Result<Vec<u8>, LoadError> {
+    let network = |message: String| LoadError::Network { file: file.to_owned(), message };
+    let window = web_sys::window().ok_or_else(|| network("no window".to_owned()))?;
+    let response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|error| network(describe(&error)))?;
+    let response: Response =
+        response.dyn_into().map_err(|_| network("not a response".to_owned()))?;
+    let html = response
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .is_some_and(|kind| kind.starts_with("text/html"));
+    if response.status() == 404 || (response.ok() && html && !file.ends_with(".html")) {
+        return Err(LoadError::Missing { file: file.to_owned() });
+    }
+    if !response.ok() {
+        return Err(network(format!(
+            "the host answered {} {}",
+            response.status(),
+            response.status_text()
+        )));
+    }
+    let buffer = response.array_buffer().map_err(|error| network(describe(&error)))?;
+    let buffer = JsFuture::from(buffer).await.map_err(|error| network(describe(&error)))?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// A JavaScript error in words.
+fn describe(error: &wasm_bindgen::JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|error| String::from(error.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "the request failed".to_owned())
+}

@@ -1,0 +1,12 @@
+//! Views shared by several pages; one file each.
+
+pub mod architecture;
+pub mod clipboard;
+pub mod histogram;
+pub mod load_error;
+pub mod placeholder;
+pub mod search_box;
+pub mod sprite;
+pub mod top_classes;
+pub mod unit_card;
+pub mod unit_grid;

@@ -1,0 +1,50 @@
+//! `/compare?a=model/layer/unit&b=model/layer/unit`: two units side by side.
+
+use leptos::prelude::*;
+use microscope_core::unit::{is_valid_name, parse_unit_index};
+
+use crate::components::unit_card::UnitCard;
+use crate::layout::Page;
+use crate::pages::query_param;
+
+/// A `model/layer/unit` reference from the query.
+fn parse_ref(text: &str) -> Option<(String, String, usize)> {
+    let mut parts = text.trim_matches('/').split('/');
+    let (model, layer, unit) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || !is_valid_name(model) || !is_valid_name(layer) {
+        return None;
+    }
+    Some((model.to_owned(), layer.to_owned(), parse_unit_index(unit).ok()?))
+}
+
+/// The compare page.
+#[component]
+pub fn ComparePage() -> impl IntoView {
+    let a = query_param("a");
+    let b = query_param("b");
+    let side = move |which: &'static str, text: Option<String>| {
+        match text.as_deref().and_then(parse_ref) {
+        Some((model, layer, unit)) => view! {
+            <div class="compare-side" data-side=which><UnitCard model=model layer=layer unit=unit/></div>
+        }
+        .into_any(),
+        None => view! {
+            <div class="compare-side" data-side=which>
+                <p>{format!("Unit {which}: give it as ?{which}=model/layer/unit, for example ?{which}=efficientnet-lite0/blocks.8/50.")}</p>
+            </div>
+        }
+        .into_any(),
+    }
+    };
+    view! {
+        <Page>
+            <main data-page="compare" class="page">
+                <h1>"Compare units"</h1>
+                <div class="compare">
+                    {move || side("a", a.get())}
+                    {move || side("b", b.get())}
+                </div>
+            </main>
+        </Page>
+    }
+}

@@ -1,0 +1,164 @@
+//! Atlases for the end-to-end tests: the frozen v1.0 fixture (served as it is, or copied and
+//! damaged), and generated TEST DATA written with the format's own types and deterministic
+//! writer: a model whose one layer has many units, with tiny generated sprite sheets.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use microscope_core::atlas::{
+    self, AtlasIndex, Coverage, ImageAsset, ImageFormat, LayerInfo, LayerManifest, LayerSheets,
+    ModelEntry, Name, RangeSet, Sheet, Technique, UnitManifest, paths,
+};
+
+use crate::error::{Error, Result};
+use crate::paths::workspace_root;
+use crate::png;
+
+/// The id of the generated model.
+pub const WIDE_MODEL: &str = "wide-test";
+/// Its one layer.
+pub const WIDE_LAYER: &str = "wide";
+/// Tiles per generated sheet.
+const TILES_PER_SHEET: u32 = 256;
+/// Columns of a generated sheet.
+const COLUMNS: u32 = 16;
+/// Tile side in pixels.
+const TILE: u32 = 16;
+
+/// The frozen v1.0 fixture atlas (`core/tests/fixtures/atlas/v1.0`).
+pub fn fixture_dir() -> PathBuf {
+    workspace_root().join("core/tests/fixtures/atlas/v1.0")
+}
+
+/// Copies a folder tree.
+pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to).map_err(|e| Error::io(format!("creating {}", to.display()), e))?;
+    let entries =
+        fs::read_dir(from).map_err(|e| Error::io(format!("listing {}", from.display()), e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(format!("listing {}", from.display()), e))?;
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)
+                .map_err(|e| Error::io(format!("copying to {}", target.display()), e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` at `path` under `root`, creating folders.
+pub fn write(root: &Path, path: &str, bytes: &[u8]) -> Result<()> {
+    let file = root.join(path);
+    if let Some(parent) = file.parent() {
+        fs::create_dir_all(parent)
+            .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
+    }
+    fs::write(&file, bytes).map_err(|e| Error::io(format!("writing {}", file.display()), e))
+}
+
+fn bad(what: impl std::fmt::Display) -> Error {
+    Error::Unexpected(format!("writing the test atlas: {what}"))
+}
+
+fn name(text: &str) -> Result<Name> {
+    Name::new(text).map_err(bad)
+}
+
+/// A copy of the fixture atlas in `dir` plus a generated model [`WIDE_MODEL`] (TEST DATA)
+/// whose layer [`WIDE_LAYER`] has `units` units, all built, each with a channel thumbnail in
+/// generated sprite sheets and a `unit.json` labelled `test unit <n>`.
+pub fn write_with_wide_layer(dir: &Path, units: u32) -> Result<()> {
+    copy_dir(&fixture_dir(), dir)?;
+    let read = |path: &str| {
+        fs::read(dir.join(path)).map_err(|e| Error::io(format!("reading the fixture's {path}"), e))
+    };
+    let mut index: AtlasIndex =
+        atlas::parse_index("atlas.json", &read("atlas.json")?).map_err(bad)?;
+    index.models.push(ModelEntry {
+        id: name(WIDE_MODEL)?,
+        title: "Wide (test data)".to_owned(),
+        summary: Some("Generated test data: one layer of many units.".to_owned()),
+    });
+    write(dir, paths::index().as_str(), &atlas::to_json_pretty(&index).map_err(bad)?)?;
+
+    let (model_id, checkpoint, layer) = (name(WIDE_MODEL)?, name("final")?, name(WIDE_LAYER)?);
+    let tiny_path = paths::model_manifest(&name("tiny")?);
+    let mut model =
+        atlas::parse_model(tiny_path.as_str(), &read(tiny_path.as_str())?).map_err(bad)?;
+    model.id = model_id.clone();
+    model.title = "Wide (test data)".to_owned();
+    model.summary = Some("Generated test data for the viewer's tests.".to_owned());
+    model.graph.layers = vec![LayerInfo {
+        name: layer.clone(),
+        op: Some("Conv".to_owned()),
+        shape: vec![1, units, 7, 7],
+        units,
+        receptive_field: None,
+    }];
+    model.checkpoints.retain(|c| c.id.as_str() == "final");
+    model.default_checkpoint = checkpoint.clone();
+    write(
+        dir,
+        paths::model_manifest(&model_id).as_str(),
+        &atlas::to_json_pretty(&model).map_err(bad)?,
+    )?;
+
+    let mut sheets = Vec::new();
+    let mut first = 0;
+    while first < units {
+        let count = TILES_PER_SHEET.min(units - first);
+        let [width, height] =
+            Sheet::pixel_size(count, COLUMNS, [TILE, TILE]).ok_or_else(|| bad("sheet size"))?;
+        let bytes = png::encode_rgb(width, height, |x, y| {
+            let unit = first + (y / TILE) * COLUMNS + x / TILE;
+            [(unit * 37 % 256) as u8, (unit * 11 % 256) as u8, (x * 255 / width) as u8]
+        });
+        let path = paths::layer_sheet(
+            &model_id,
+            &checkpoint,
+            &layer,
+            Technique::Channel,
+            first,
+            ImageFormat::Png,
+        );
+        write(dir, path.as_str(), &bytes)?;
+        let image = ImageAsset::describe(path, &bytes).map_err(bad)?;
+        sheets.push(Sheet {
+            image,
+            tile_width: TILE,
+            tile_height: TILE,
+            columns: COLUMNS,
+            first,
+            count,
+        });
+        first += count;
+    }
+    let all = RangeSet::all(units);
+    let coverage = Coverage { built: all.clone(), channel: all, ..Coverage::default() };
+    let manifest = LayerManifest {
+        model: model_id.clone(),
+        checkpoint: checkpoint.clone(),
+        layer: layer.clone(),
+        units,
+        coverage,
+        sheets: LayerSheets { channel: sheets, ..LayerSheets::default() },
+    };
+    write(
+        dir,
+        paths::layer_manifest(&model_id, &checkpoint, &layer).as_str(),
+        &atlas::to_json_pretty(&manifest).map_err(bad)?,
+    )?;
+    for unit in 0..units {
+        let mut manifest =
+            UnitManifest::new(model_id.clone(), checkpoint.clone(), layer.clone(), unit);
+        manifest.label = Some(format!("test unit {unit}"));
+        write(
+            dir,
+            paths::unit_manifest(&model_id, &checkpoint, &layer, unit).as_str(),
+            &atlas::to_json_compact(&manifest).map_err(bad)?,
+        )?;
+    }
+    Ok(())
+}
