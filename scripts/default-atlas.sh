@@ -23,5 +23,8 @@ MICROSCOPE="$CARGO_TARGET_DIR/release/microscope"
   --fv-units "${MICROSCOPE_ATLAS_FV_UNITS:-0}" --steps 48 --size 64 --fv-batch 8 \
   --corpus full --crop-scales 1,0.5 --out "$ATLAS"
 "$MICROSCOPE" verify --fast "$ATLAS"
+# The weights, for the in-browser renderer (see docs/atlas-format.md, "Model weights").
+WEIGHTS="$ATLAS/models/efficientnet-lite0/checkpoints/final/weights.safetensors"
+cp "$MICROSCOPE_CACHE/weights/efficientnet-lite0.safetensors" "$WEIGHTS.tmp" && mv "$WEIGHTS.tmp" "$WEIGHTS"
 touch "$ATLAS/.complete"
 elapsed
