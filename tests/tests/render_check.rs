@@ -18,7 +18,7 @@ const RENDER_TIMEOUT: Duration = Duration::from_secs(240);
 
 /// A folder holding the converted lite0 weights where the atlas keeps them, or `None` (test
 /// skipped) when they are not in the cache and data is not required.
-fn atlas_with_weights() -> Option<PathBuf> {
+fn atlas_with_weights(test: &str) -> Option<PathBuf> {
     let cache = std::env::var_os("MICROSCOPE_CACHE").map(PathBuf::from).or_else(|| {
         std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/microscope"))
     })?;
@@ -35,7 +35,8 @@ fn atlas_with_weights() -> Option<PathBuf> {
         );
         return None;
     }
-    let dir = std::env::temp_dir().join(format!("microscope-render-check-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("microscope-render-check-{test}-{}", std::process::id()));
     let target = dir.join(WEIGHTS_IN_ATLAS);
     std::fs::create_dir_all(target.parent().unwrap()).unwrap();
     if !target.exists() {
@@ -91,30 +92,38 @@ async fn painted_pixels(browser: &Browser) -> u64 {
     count.as_u64().unwrap_or(0)
 }
 
+/// Renders `steps` steps on `path` (`cpu` or `webgpu`), waits for the end, checks it is done
+/// on that path and returns the status text and the objectives.
+async fn render_to_end(browser: &Browser, path: &str, steps: usize) -> (String, Vec<f64>) {
+    set_input(browser, "render-steps", &steps.to_string()).await;
+    browser.click(&format!("#render-{path}"), PAGE_TIMEOUT).await.unwrap();
+    let state = browser
+        .wait_for_attr_where("#render-result", "data-state", "render to end", RENDER_TIMEOUT, |s| {
+            s == "done" || s == "failed"
+        })
+        .await;
+    let shot = browser.screenshot(&format!("diagnostics render check {path}")).await.unwrap();
+    let state = state.unwrap_or_else(|e| panic!("{e}\nscreenshot: {}", shot.display()));
+    let text = browser.text("#render-result").await.unwrap();
+    assert_eq!(state, "done", "{text}\nscreenshot: {}", shot.display());
+    assert_eq!(browser.attr("#render-result", "data-path").await.unwrap().as_deref(), Some(path));
+    let (_, objectives) = result(browser).await;
+    assert_eq!(objectives.len(), steps, "{objectives:?}");
+    (text, objectives)
+}
+
 #[tokio::test]
 async fn cpu_render_raises_its_objective_cancels_and_reuses_cached_weights() {
-    let Some(atlas) = atlas_with_weights() else { return };
+    const TEST: &str = "cpu";
     let _one_browser = serial::exclusive().await;
+    let Some(atlas) = atlas_with_weights(TEST) else { return };
     let server =
         StaticServer::start(ServerConfig::dist(Fallback::GithubPages).mount("/atlas/", &atlas))
             .unwrap_or_else(|e| panic!("{e}"));
 
     // A full render: 6 steps at 64 px, the objective rises.
     let browser = open(&server).await;
-    set_input(&browser, "render-steps", "6").await;
-    browser.click("#render-cpu", PAGE_TIMEOUT).await.unwrap();
-    let state = browser
-        .wait_for_attr_where("#render-result", "data-state", "render to end", RENDER_TIMEOUT, |s| {
-            s == "done" || s == "failed"
-        })
-        .await;
-    let shot = browser.screenshot("diagnostics render check cpu").await.unwrap();
-    let state = state.unwrap_or_else(|e| panic!("{e}\nscreenshot: {}", shot.display()));
-    let text = browser.text("#render-result").await.unwrap();
-    assert_eq!(state, "done", "{text}\nscreenshot: {}", shot.display());
-    assert_eq!(browser.attr("#render-result", "data-path").await.unwrap().as_deref(), Some("cpu"));
-    let (_, objectives) = result(&browser).await;
-    assert_eq!(objectives.len(), 6, "{objectives:?}");
+    let (text, objectives) = render_to_end(&browser, "cpu", 6).await;
     let (first, last) = (objectives[0], objectives[5]);
     assert!(last > first, "the objective should rise over 6 steps: {objectives:?}");
     eprintln!("render check on cpu: {text} objectives {objectives:?}");
@@ -163,8 +172,9 @@ async fn cpu_render_raises_its_objective_cancels_and_reuses_cached_weights() {
 
 #[tokio::test]
 async fn webgpu_render_on_the_software_adapter_raises_its_objective() {
-    let Some(atlas) = atlas_with_weights() else { return };
+    const TEST: &str = "webgpu";
     let _one_browser = serial::exclusive().await;
+    let Some(atlas) = atlas_with_weights(TEST) else { return };
     let server =
         StaticServer::start(ServerConfig::dist(Fallback::GithubPages).mount("/atlas/", &atlas))
             .unwrap_or_else(|e| panic!("{e}"));
@@ -174,22 +184,7 @@ async fn webgpu_render_on_the_software_adapter_raises_its_objective() {
         .with_base_url(server.base_url());
     let info = page::open(&browser, "/diagnostics", PAGE_TIMEOUT).await.unwrap();
     assert_eq!(info.page, "diagnostics");
-    set_input(&browser, "render-steps", "3").await;
-    browser.click("#render-webgpu", PAGE_TIMEOUT).await.unwrap();
-    let state = browser
-        .wait_for_attr_where("#render-result", "data-state", "render to end", RENDER_TIMEOUT, |s| {
-            s == "done" || s == "failed"
-        })
-        .await;
-    let shot = browser.screenshot("diagnostics render check webgpu").await.unwrap();
-    let state = state.unwrap_or_else(|e| panic!("{e}\nscreenshot: {}", shot.display()));
-    let text = browser.text("#render-result").await.unwrap();
-    assert_eq!(state, "done", "{text}\nscreenshot: {}", shot.display());
-    assert_eq!(
-        browser.attr("#render-result", "data-path").await.unwrap().as_deref(),
-        Some("webgpu")
-    );
-    let (_, objectives) = result(&browser).await;
+    let (text, objectives) = render_to_end(&browser, "webgpu", 3).await;
     eprintln!("render check on webgpu (SwiftShader): {text} objectives {objectives:?}");
     assert!(objectives[2] > objectives[0], "the objective should rise: {objectives:?}");
     browser.close().await.unwrap();
