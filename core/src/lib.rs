@@ -5,9 +5,9 @@
 //! same code runs natively and in wasm.
 
 pub mod atlas;
-pub mod dataset;
 #[cfg(feature = "ml")]
 pub mod circuits;
+pub mod dataset;
 pub mod examples;
 #[cfg(feature = "ml")]
 pub mod fv;
