@@ -11,7 +11,7 @@ use burn::tensor::module::{conv2d, max_pool2d};
 use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
 
 use super::TrainError;
-use super::rng::SplitMix64;
+use super::rng::{SplitMix64, normal_f32};
 use crate::network::InputSpec;
 use crate::weights::{NamedTensor, TensorMap};
 
@@ -60,7 +60,7 @@ pub fn init_fashion_cnn(seed: u64) -> TensorMap {
             let fan_in: usize =
                 if shape.len() == 4 { shape[1..].iter().product() } else { shape[0] };
             let std = (2.0 / fan_in as f32).sqrt();
-            (0..len).map(|_| rng.next_normal() * std).collect()
+            (0..len).map(|_| normal_f32(&mut rng) * std).collect()
         };
         if let Ok(tensor) = NamedTensor::new(shape.to_vec(), data) {
             map.insert(name, tensor);

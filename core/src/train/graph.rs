@@ -97,7 +97,8 @@ mod tests {
         assert_eq!(model.layer("conv3").map(|l| (l.channels, l.spatial)), Some((64, [7, 7])));
         assert_eq!(model.classes(), 10);
         let mut rng = crate::train::SplitMix64::new(9);
-        let pixels: Vec<f32> = (0..2 * 28 * 28).map(|_| rng.next_normal()).collect();
+        let pixels: Vec<f32> =
+            (0..2 * 28 * 28).map(|_| crate::train::rng::normal_f32(&mut rng)).collect();
         let images = Tensor::<4>::from_data(TensorData::new(pixels, [2, 1, 28, 28]), &device);
         let params: Vec<Tensor<1>> = crate::train::fashion_cnn::ordered_parameters(&weights)
             .unwrap()

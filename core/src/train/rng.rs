@@ -1,42 +1,19 @@
-//! Seeded randomness for training: SplitMix64 (the same numbers on every machine), normal
-//! samples for weight initialisation, and the data order (a fresh shuffle per epoch, derived
+//! Seeded randomness for training, on feature visualization's SplitMix64 (the same numbers on
+//! every machine): normal samples for weight initialisation, and the data order (a fresh shuffle per epoch, derived
 //! from the seed and the epoch alone, so a resumed run sees the same batches).
 
-/// The SplitMix64 generator.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
+pub use crate::fv::rng::SplitMix64;
 
-impl SplitMix64 {
-    /// A generator seeded with `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
+/// A uniform index below `n` by modulo (0 when `n` is 0): the data order of every training
+/// run is defined by these exact numbers, so this stays as it is even though
+/// [`SplitMix64::below`] maps bits to indices differently.
+pub fn index_below(rng: &mut SplitMix64, n: usize) -> usize {
+    if n == 0 { 0 } else { (rng.next_u64() % n as u64) as usize }
+}
 
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform sample in `[0, 1)` (53 random bits).
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// A standard normal sample (Box–Muller).
-    pub fn next_normal(&mut self) -> f32 {
-        let u1 = 1.0 - self.next_f64(); // (0, 1]
-        let u2 = self.next_f64();
-        ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
-    }
-
-    /// A uniform index below `n` (`n > 0`; 0 otherwise).
-    pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next_u64() % n as u64) as usize }
-    }
+/// A standard normal sample as `f32` (weight initialisation).
+pub fn normal_f32(rng: &mut SplitMix64) -> f32 {
+    rng.normal() as f32
 }
 
 /// Which training items each step sees: the items of epoch `e` in the order of a
@@ -75,7 +52,7 @@ impl BatchOrder {
                 SplitMix64::new(self.seed ^ (epoch as u64).wrapping_mul(0xd1b5_4a32_d192_ed03));
             let mut order: Vec<usize> = (0..self.items).collect();
             for i in (1..order.len()).rev() {
-                order.swap(i, rng.below(i + 1));
+                order.swap(i, index_below(&mut rng, i + 1));
             }
             self.epoch = Some((epoch, order));
         }
@@ -90,7 +67,7 @@ mod tests {
     #[test]
     fn normal_samples_have_unit_variance() {
         let mut rng = SplitMix64::new(3);
-        let xs: Vec<f32> = (0..20_000).map(|_| rng.next_normal()).collect();
+        let xs: Vec<f32> = (0..20_000).map(|_| normal_f32(&mut rng)).collect();
         let mean = xs.iter().sum::<f32>() / xs.len() as f32;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / xs.len() as f32;
         assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "{mean} {var}");

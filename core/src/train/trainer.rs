@@ -236,13 +236,16 @@ mod tests {
         let mut pixels = Vec::with_capacity(n * 784);
         let mut labels = Vec::with_capacity(n);
         for _ in 0..n {
-            let class = rng.below(10);
+            let class = crate::train::rng::index_below(&mut rng, 10);
             labels.push(class as u8);
             for row in 0..28 {
                 for _ in 0..28 {
                     let lit = row * 10 / 28 == class;
                     let base = if lit { 200.0 } else { 30.0 };
-                    pixels.push((base + rng.next_normal() * 20.0).clamp(0.0, 255.0) as u8);
+                    pixels.push(
+                        (base + crate::train::rng::normal_f32(&mut rng) * 20.0).clamp(0.0, 255.0)
+                            as u8,
+                    );
                 }
             }
         }
