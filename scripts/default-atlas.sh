@@ -23,6 +23,15 @@ MICROSCOPE="$CARGO_TARGET_DIR/release/microscope"
   --fv-units "${MICROSCOPE_ATLAS_FV_UNITS:-0}" --steps 48 --size 64 --fv-batch 8 \
   --corpus full --crop-scales 1,0.5 --out "$ATLAS"
 "$MICROSCOPE" verify --fast "$ATLAS"
+# The build goes on without a wallpaper package it cannot fetch; the default atlas must not.
+PHOTOS=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["photos"]))' \
+  "$ATLAS/photos/photos.json")
+if [ "$PHOTOS" -lt 40 ]; then
+  echo "error: the default atlas has only $PHOTOS photographs (expected 44): a Debian wallpaper" >&2
+  echo "       package could not be fetched or unpacked (see the warnings above). Fix that, delete" >&2
+  echo "       $ATLAS and run this again." >&2
+  exit 1
+fi
 # The weights, for the in-browser renderer (see docs/atlas-format.md, "Model weights").
 WEIGHTS="$ATLAS/models/efficientnet-lite0/checkpoints/final/weights.safetensors"
 cp "$MICROSCOPE_CACHE/weights/efficientnet-lite0.safetensors" "$WEIGHTS.tmp" && mv "$WEIGHTS.tmp" "$WEIGHTS"

@@ -341,6 +341,9 @@ pub fn unpack(debs: &Path, package: &str) -> Result<(PathBuf, String)> {
     let root = debs.join("x").join(package);
     let done = root.join(".unpacked");
     if !done.exists() {
+        // dpkg-deb creates the last folder of the target only, not its parents.
+        std::fs::create_dir_all(&root)
+            .with_context(|| format!("cannot create {}", root.display()))?;
         let status = Command::new("dpkg-deb")
             .arg("-x")
             .arg(&deb)
