@@ -335,8 +335,10 @@ async fn damaged_or_missing_atlas_files_show_a_message_in_place() {
     browser2.screenshot("viewer corrupt atlas index").await.unwrap();
     browser2.close().await.unwrap();
 
-    // No atlas at all.
-    let server = serve(None, &[]);
+    // No atlas at all (an empty folder at /atlas/: the built site may link the default atlas
+    // there).
+    let empty = tempfile::tempdir().unwrap();
+    let server = serve(Some(empty.path()), &[]);
     let browser3 = launch(&server, BrowserOptions::webgpu()).await;
     open(&browser3, "/models/tiny/conv1/0", "unit").await;
     let error = until(&browser3, "the missing-atlas message", "const e = document.querySelector('.load-error'); return e && [e.dataset.error, e.dataset.file];").await;

@@ -121,7 +121,15 @@ fn found(ctx: LayerCtx) -> impl IntoView {
         .into_iter()
         .filter(|t| manifest.as_ref().is_some_and(|m| !m.sheets.get(*t).is_empty()))
         .collect();
-    let technique = RwSignal::new(techniques.first().copied().unwrap_or(Technique::Channel));
+    // Open on the thumbnails that cover the most units (a feature visualization wins a tie):
+    // an atlas with visualizations of a few units but examples of all opens on the examples.
+    let covered = |t: Technique| manifest.as_ref().map_or(0, |m| m.coverage.get(t).len());
+    let first = techniques
+        .iter()
+        .copied()
+        .reduce(|best, t| if covered(t) > covered(best) { t } else { best })
+        .unwrap_or(Technique::Channel);
+    let technique = RwSignal::new(first);
     let filter = RwSignal::new(String::new());
     let words = RwSignal::new(HashMap::<u32, Vec<String>>::new());
     let progress = RwSignal::new(0_u64);
@@ -189,7 +197,14 @@ fn found(ctx: LayerCtx) -> impl IntoView {
     };
     let technique_options = techniques
         .iter()
-        .map(|t| view! { <option value=t.as_str()>{t.as_str().replace('_', " ")}</option> })
+        .map(|t| {
+            let t = *t;
+            view! {
+                <option value=t.as_str() selected=move || technique.get() == t>
+                    {t.as_str().replace('_', " ")}
+                </option>
+            }
+        })
         .collect_view();
     view! {
         <p class="layer-facts">
