@@ -250,6 +250,8 @@ async fn without_an_adapter_the_cpu_renders_a_unit_that_lacks_its_image() {
     open_unit(&browser, &unit_path(0, "?render=1&size=32&steps=4")).await;
     let label = browser.text("#unit-label").await.unwrap();
     assert_eq!(label, "test unit without images");
+    let lab = browser.attr("#open-in-lab", "href").await.unwrap().unwrap_or_default();
+    assert!(lab.contains("objective=blocks.2%3A0&size=32&steps=4"), "the lab link: {lab}");
     let done = wait_panel(&browser, "the CPU render", RENDER_TIMEOUT, ended).await;
     let shot = browser.screenshot("live render cpu fallback").await.unwrap();
     assert_eq!(done.state, "done", "{done:?}\nscreenshot: {}", shot.display());

@@ -417,6 +417,11 @@ fn fv_section(
                 .map_or(RENDER_STEPS, |s| s.clamp(1, 8192));
             let seed = wanted_seed.unwrap_or(0);
             let (objective, batch) = technique_objective(t, &layer_name, unit_index);
+            let lab_href = format!(
+                "/lab?{checkpoint_query}model={}&objective={}&size={size_px}&steps={steps}&seed={seed}&batch={batch}",
+                model.id,
+                String::from(js_sys::encode_uri_component(&objective))
+            );
             let job = RenderJob {
                 model: model.clone(),
                 settings: RenderSettings {
@@ -435,14 +440,18 @@ fn fv_section(
             let technique = t.as_str();
             let placeholder =
                 move || view! { <Placeholder technique=technique size=LARGE note=note.clone()/> };
-            match forced {
+            let panel = match forced {
                 Some(path) => view! {
                     <LiveRender job=job forced_path=path auto_start=auto_start display_px=LARGE placeholder=placeholder/>
                 }.into_any(),
                 None => view! {
                     <LiveRender job=job auto_start=auto_start display_px=LARGE placeholder=placeholder/>
                 }.into_any(),
-            }
+            };
+            view! {
+                {panel}
+                <p class="muted lab-link"><A href=lab_href attr:id="open-in-lab">"Change the objective in the lab"</A></p>
+            }.into_any()
         } else {
             let size = if t == Technique::Diversity { LARGE / 2 } else { LARGE };
             let file_stem = file_stem.clone();
