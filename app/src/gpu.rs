@@ -1,8 +1,12 @@
 //! What the browser offers for compute: WebGPU present or not, software or hardware adapter,
-//! its name and limits. Probed through plain JS reflection so the viewer needs no unstable
-//! web-sys APIs and no GPU library.
+//! its name and limits, and which compute path the renderer should take ([`PathChoice`]).
+//! Probed through plain JS reflection so the viewer needs no unstable web-sys APIs and no GPU
+//! library.
+
+use std::cell::RefCell;
 
 use js_sys::{Function, Promise, Reflect};
+use microscope_core::protocol::ComputePath;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -27,6 +31,96 @@ impl GpuTier {
     pub fn is_fallback(self) -> bool {
         matches!(self, Self::Software)
     }
+
+    /// The path the renderer takes by default: only a hardware adapter beats burn's CPU
+    /// backend in wasm (software WebGPU measured 6-25x slower on a GPU-less machine).
+    pub fn preferred_path(self) -> ComputePath {
+        match self {
+            Self::Hardware => ComputePath::Webgpu,
+            Self::None | Self::Software => ComputePath::Cpu,
+        }
+    }
+}
+
+/// The compute path of a render and why it was taken.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathChoice {
+    /// The path the renderer runs on.
+    pub path: ComputePath,
+    /// Whether the URL forced it (`?path=webgpu|cpu`).
+    pub forced: bool,
+    /// The probe it was chosen from.
+    pub tier: GpuTier,
+    /// The adapter's description (or why there is none).
+    pub adapter: String,
+}
+
+impl PathChoice {
+    /// Chooses from a probe: `forced` wins, else the tier's preferred path.
+    pub fn choose(report: &GpuReport, forced: Option<ComputePath>) -> Self {
+        Self {
+            path: forced.unwrap_or(report.tier.preferred_path()),
+            forced: forced.is_some(),
+            tier: report.tier,
+            adapter: report.summary.clone(),
+        }
+    }
+
+    /// Probes the browser (once per page session) and chooses.
+    pub async fn detect(forced: Option<ComputePath>) -> Self {
+        Self::choose(&probe_once().await, forced)
+    }
+
+    /// The path a URL value names (`webgpu` or `cpu`), if any.
+    pub fn parse_path(text: &str) -> Option<ComputePath> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "webgpu" | "gpu" => Some(ComputePath::Webgpu),
+            "cpu" => Some(ComputePath::Cpu),
+            _ => None,
+        }
+    }
+
+    /// Whether this path is the slow one worth warning about.
+    pub fn is_slow(&self) -> bool {
+        self.path == ComputePath::Cpu
+            || (self.path == ComputePath::Webgpu && self.tier.is_fallback())
+    }
+
+    /// What runs, in words, for the progress line.
+    pub fn describe(&self) -> String {
+        let why = if self.forced { " (chosen in the URL)" } else { "" };
+        match (self.path, self.tier) {
+            (ComputePath::Webgpu, GpuTier::Software) => format!(
+                "WebGPU on {} — a software adapter, much slower than a GPU{why}",
+                self.adapter
+            ),
+            (ComputePath::Webgpu, _) => format!("WebGPU on {}{why}", self.adapter),
+            (ComputePath::Cpu, GpuTier::None) => {
+                format!("CPU in WebAssembly — slower; this browser offers no WebGPU adapter{why}")
+            }
+            (ComputePath::Cpu, GpuTier::Software) => format!(
+                "CPU in WebAssembly — slower, yet faster than the software adapter ({}){why}",
+                self.adapter
+            ),
+            (ComputePath::Cpu, GpuTier::Hardware) => {
+                format!("CPU in WebAssembly — slower{why}")
+            }
+        }
+    }
+}
+
+thread_local! {
+    static PROBED: RefCell<Option<GpuReport>> = const { RefCell::new(None) };
+}
+
+/// [`probe`], once per page session (the adapter does not change while the page lives).
+pub async fn probe_once() -> GpuReport {
+    if let Some(report) = PROBED.with(|slot| slot.borrow().clone()) {
+        return report;
+    }
+    let report = probe().await;
+    PROBED.with(|slot| *slot.borrow_mut() = Some(report.clone()));
+    report
 }
 
 /// The outcome of the WebGPU probe.

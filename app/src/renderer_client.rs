@@ -1,6 +1,7 @@
 //! Glue to the renderer worker: the worker (and its large wasm module) is started on first use
 //! only, requests are queued until it says it is ready, and each job's events reach the
-//! callback that asked for them.
+//! callback that asked for them. The number of jobs in flight is kept on the document element
+//! (`data-renderer-jobs`), so tests and tools can see whether the worker is idle.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -30,6 +31,17 @@ thread_local! {
 }
 
 impl Renderer {
+    /// Publishes how many jobs are in flight (`<html data-renderer-jobs="N">`).
+    fn publish(&self) {
+        let count = self.listeners.borrow().len();
+        if let Some(root) = web_sys::window()
+            .and_then(|window| window.document())
+            .and_then(|document| document.document_element())
+        {
+            let _ = root.set_attribute("data-renderer-jobs", &count.to_string());
+        }
+    }
+
     fn start() -> Result<Rc<Self>, String> {
         let worker = Worker::new(WORKER_SCRIPT)
             .map_err(|error| format!("could not start the renderer worker: {error:?}"))?;
@@ -81,7 +93,9 @@ impl Renderer {
             | RendererEvent::RenderDone { job, .. }
             | RendererEvent::Failed { job, .. } => {
                 let job = *job;
-                if let Some(listener) = self.listeners.borrow_mut().remove(&job) {
+                let listener = self.listeners.borrow_mut().remove(&job);
+                self.publish();
+                if let Some(listener) = listener {
                     listener(event);
                 }
                 return;
@@ -104,13 +118,16 @@ impl Renderer {
     }
 
     fn fail(&self, job: u32, message: &str) {
-        if let Some(listener) = self.listeners.borrow_mut().remove(&job) {
+        let listener = self.listeners.borrow_mut().remove(&job);
+        self.publish();
+        if let Some(listener) = listener {
             listener(RendererEvent::Failed { job, message: message.to_owned() });
         }
     }
 
     fn fail_all(&self, message: &str) {
         let listeners: Vec<(u32, Listener)> = self.listeners.borrow_mut().drain().collect();
+        self.publish();
         for (job, listener) in listeners {
             listener(RendererEvent::Failed { job, message: message.to_owned() });
         }
@@ -158,6 +175,7 @@ pub fn run_job(
     let job = renderer.next_job.get();
     renderer.next_job.set(job.wrapping_add(1));
     renderer.listeners.borrow_mut().insert(job, Box::new(on_event));
+    renderer.publish();
     let request = make_request(job);
     if renderer.ready.get() {
         renderer.post(&request);

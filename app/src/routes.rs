@@ -6,7 +6,7 @@ use leptos_router::path;
 
 use crate::pages::{
     compare::ComparePage, diagnostics::DiagnosticsPage, embed::EmbedPage, home::HomePage,
-    layer::LayerPage, model::ModelPage, not_found::NotFoundPage, search::SearchPage,
+    lab::LabPage, layer::LayerPage, model::ModelPage, not_found::NotFoundPage, search::SearchPage,
     unit::UnitPage,
 };
 
@@ -24,6 +24,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/compare") view=ComparePage/>
                 <Route path=path!("/search") view=SearchPage/>
                 <Route path=path!("/diagnostics") view=DiagnosticsPage/>
+                <Route path=path!("/lab") view=LabPage/>
             </Routes>
         </Router>
     }

@@ -11,8 +11,18 @@ use crate::browser::Browser;
 use crate::error::{Error, Result};
 
 /// The names a page may give itself in `data-page`.
-pub const PAGE_NAMES: [&str; 9] =
-    ["home", "model", "layer", "unit", "embed", "compare", "search", "not-found", "diagnostics"];
+pub const PAGE_NAMES: [&str; 10] = [
+    "home",
+    "model",
+    "layer",
+    "unit",
+    "embed",
+    "compare",
+    "search",
+    "not-found",
+    "diagnostics",
+    "lab",
+];
 
 /// What a rendered page shows of the contract.
 #[derive(Debug, Clone, PartialEq, Eq)]

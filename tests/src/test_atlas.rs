@@ -162,3 +162,114 @@ pub fn write_with_wide_layer(dir: &Path, units: u32) -> Result<()> {
     }
     Ok(())
 }
+
+/// The built-in model of [`write_with_lite0`].
+pub const LITE0_MODEL: &str = "efficientnet-lite0";
+/// Its one browsable layer there (24 units).
+pub const LITE0_LAYER: &str = "blocks.2";
+/// Units of [`LITE0_LAYER`].
+pub const LITE0_UNITS: u32 = 24;
+/// Where the atlas keeps lite0's weights for the in-browser renderer.
+pub const LITE0_WEIGHTS: &str = "models/efficientnet-lite0/checkpoints/final/weights.safetensors";
+
+/// A copy of the fixture atlas in `dir` plus EfficientNet-Lite0 (TEST DATA around real
+/// weights): its manifest lists one layer, [`LITE0_LAYER`], of which only unit 0 is built, and
+/// unit 0 has no images; the converted weights (`weights`, a safetensors file) lie where the
+/// in-browser renderer fetches them ([`LITE0_WEIGHTS`]). Every feature visualization of this
+/// model is missing, so the viewer offers to render it.
+pub fn write_with_lite0(dir: &Path, weights: &Path) -> Result<()> {
+    copy_dir(&fixture_dir(), dir)?;
+    let read = |path: &str| {
+        fs::read(dir.join(path)).map_err(|e| Error::io(format!("reading the fixture's {path}"), e))
+    };
+    let mut index: AtlasIndex =
+        atlas::parse_index("atlas.json", &read("atlas.json")?).map_err(bad)?;
+    index.models.push(ModelEntry {
+        id: name(LITE0_MODEL)?,
+        title: "EfficientNet-Lite0 (test atlas)".to_owned(),
+        summary: Some("Real weights, no images: everything is rendered in the browser.".to_owned()),
+    });
+    write(dir, paths::index().as_str(), &atlas::to_json_pretty(&index).map_err(bad)?)?;
+
+    let (model_id, checkpoint, layer) = (name(LITE0_MODEL)?, name("final")?, name(LITE0_LAYER)?);
+    let tiny_path = paths::model_manifest(&name("tiny")?);
+    let mut model =
+        atlas::parse_model(tiny_path.as_str(), &read(tiny_path.as_str())?).map_err(bad)?;
+    model.id = model_id.clone();
+    model.title = "EfficientNet-Lite0 (test atlas)".to_owned();
+    model.summary = None;
+    model.labels = None;
+    model.input.width = 224;
+    model.input.height = 224;
+    model.input.channels = 3;
+    model.input.offset = vec![127.0; 3];
+    model.input.scale = vec![128.0; 3];
+    model.graph.layers = vec![LayerInfo {
+        name: layer.clone(),
+        op: Some("Add".to_owned()),
+        shape: vec![1, LITE0_UNITS, 56, 56],
+        units: LITE0_UNITS,
+        receptive_field: None,
+    }];
+    model.checkpoints.retain(|c| c.id.as_str() == "final");
+    model.default_checkpoint = checkpoint.clone();
+    write(
+        dir,
+        paths::model_manifest(&model_id).as_str(),
+        &atlas::to_json_pretty(&model).map_err(bad)?,
+    )?;
+
+    let built = RangeSet::all(1);
+    let manifest = LayerManifest {
+        model: model_id.clone(),
+        checkpoint: checkpoint.clone(),
+        layer: layer.clone(),
+        units: LITE0_UNITS,
+        coverage: Coverage { built, ..Coverage::default() },
+        sheets: LayerSheets::default(),
+    };
+    write(
+        dir,
+        paths::layer_manifest(&model_id, &checkpoint, &layer).as_str(),
+        &atlas::to_json_pretty(&manifest).map_err(bad)?,
+    )?;
+    let mut unit = UnitManifest::new(model_id.clone(), checkpoint.clone(), layer.clone(), 0);
+    unit.label = Some("test unit without images".to_owned());
+    write(
+        dir,
+        paths::unit_manifest(&model_id, &checkpoint, &layer, 0).as_str(),
+        &atlas::to_json_compact(&unit).map_err(bad)?,
+    )?;
+    let bytes = fs::read(weights)
+        .map_err(|e| Error::io(format!("reading the weights {}", weights.display()), e))?;
+    write(dir, LITE0_WEIGHTS, &bytes)
+}
+
+/// A fresh lite0 test atlas ([`write_with_lite0`]) for test `test`, built around the cached
+/// converted weights (`$MICROSCOPE_CACHE/weights/efficientnet-lite0.safetensors`); `None`
+/// (the test is skipped, with a note) when they are not there, unless
+/// `MICROSCOPE_REQUIRE_DATA=1` says they must be (then their absence is an error).
+pub fn lite0_for_test(test: &str) -> Result<Option<PathBuf>> {
+    let cache = std::env::var_os("MICROSCOPE_CACHE").map(PathBuf::from).or_else(|| {
+        std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/microscope"))
+    });
+    let Some(cache) = cache else { return Ok(None) };
+    let weights = cache.join("weights/efficientnet-lite0.safetensors");
+    if !weights.exists() {
+        if std::env::var("MICROSCOPE_REQUIRE_DATA").as_deref() == Ok("1") {
+            return Err(Error::Unexpected(format!(
+                "MICROSCOPE_REQUIRE_DATA=1 but {} is missing; run `microscope fetch all`",
+                weights.display()
+            )));
+        }
+        eprintln!(
+            "SKIPPED: no lite0 weights at {} (run `microscope fetch all`)",
+            weights.display()
+        );
+        return Ok(None);
+    }
+    let dir = std::env::temp_dir().join(format!("microscope-lite0-{test}-{}", std::process::id()));
+    fs::remove_dir_all(&dir).ok();
+    write_with_lite0(&dir, &weights)?;
+    Ok(Some(dir))
+}

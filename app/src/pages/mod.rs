@@ -5,6 +5,7 @@ pub mod diagnostics;
 pub mod embed;
 pub mod explain;
 pub mod home;
+pub mod lab;
 pub mod layer;
 pub mod model;
 pub mod not_found;

@@ -2,7 +2,9 @@
 //! visualizations (channel, neuron, negative, diversity) with explanations, dataset examples,
 //! activation histogram, top classes, circuits, annotations, and ways to share it (permalink,
 //! embed code, cite, PNG). Deep links carry the technique and its parameters
-//! (`?technique=neuron&seed=3`); arrow keys step to the previous and next unit.
+//! (`?technique=neuron&seed=3`); arrow keys step to the previous and next unit. A technique
+//! the atlas lacks can be rendered in the browser (`?render=1` starts it, `size`, `steps`,
+//! `seed` and `path=webgpu|cpu` set it up), and the result is cached under that link.
 
 use std::sync::Arc;
 
@@ -13,17 +15,20 @@ use leptos_router::hooks::use_navigate;
 use microscope_core::atlas::{
     Connection, ExampleList, ImageFormat, Rendering, Technique, UnitManifest,
 };
+use microscope_core::protocol::RenderSettings;
 
 use crate::atlas::{
     LoadError, Lookup, UnitCtx, asset_url, load_annotations, load_layer, load_photos, resolve_unit,
 };
 use crate::components::clipboard::CopyButton;
 use crate::components::histogram::HistogramChart;
+use crate::components::live_render::{LiveRender, RenderJob, model_ref};
 use crate::components::load_error::LoadErrorBox;
 use crate::components::placeholder::Placeholder;
 use crate::components::sprite::SpriteTile;
 use crate::components::top_classes::TopClassesChart;
 use crate::download::download_png;
+use crate::gpu::PathChoice;
 use crate::layout::{Loading, Page};
 use crate::pages::explain::explanation;
 use crate::pages::not_found::NotFoundPage;
@@ -37,6 +42,34 @@ const THUMB: u32 = 96;
 /// The feature-visualization techniques, in tab order.
 const FV: [Technique; 4] =
     [Technique::Channel, Technique::Neuron, Technique::Negative, Technique::Diversity];
+/// Browser renders by default: small enough to finish in about a minute on a CPU in wasm.
+const RENDER_SIZE_PX: u32 = 64;
+const RENDER_STEPS: u32 = 64;
+/// Images of a diversity render (as in the atlas).
+const DIVERSITY_BATCH: u32 = 4;
+
+/// A layer name in the objective grammar: bare when it can be, else quoted.
+fn layer_text(layer: &str) -> String {
+    let mut chars = layer.chars();
+    let bare = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '/')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/'));
+    if bare {
+        layer.to_owned()
+    } else {
+        format!("\"{}\"", layer.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// The objective of a technique for one unit (core's grammar) and how many images it makes.
+fn technique_objective(technique: Technique, layer: &str, unit: u32) -> (String, u32) {
+    let layer = layer_text(layer);
+    match technique {
+        Technique::Neuron => (format!("neuron({layer}:{unit})"), 1),
+        Technique::Negative => (format!("-{layer}:{unit}"), 1),
+        Technique::Diversity => (format!("{layer}:{unit} + diversity({layer})"), DIVERSITY_BATCH),
+        _ => (format!("{layer}:{unit}"), 1),
+    }
+}
 
 /// The unit page.
 #[component]
@@ -330,6 +363,17 @@ fn fv_section(
             format!("checkpoint={}&", ctx.layer.checkpoint)
         };
     let file_stem = format!("{}-{}-{}", ctx.layer.model.model.id, ctx.layer.info().name, ctx.unit);
+    let model = model_ref(&ctx.layer.model.model, &ctx.layer.checkpoint);
+    let key_base = format!(
+        "{}/{}/{}/{}",
+        ctx.layer.model.model.id,
+        ctx.layer.checkpoint,
+        ctx.layer.info().name,
+        ctx.unit
+    );
+    let (layer_name, unit_index) = (ctx.layer.info().name.as_str().to_owned(), ctx.unit);
+    let (size_param, steps_param) = (query_param("size"), query_param("steps"));
+    let (path_param, render_param) = (query_param("path"), query_param("render"));
     let tabs = FV
         .into_iter()
         .map(|t| {
@@ -363,7 +407,51 @@ fn fv_section(
             None => String::new(),
         };
         let images = if renderings.is_empty() {
-            view! { <Placeholder technique=t.as_str() size=LARGE note=note/> }.into_any()
+            let size_px = size_param
+                .get()
+                .and_then(|s| s.parse::<u32>().ok())
+                .map_or(RENDER_SIZE_PX, |s| s.clamp(16, 512));
+            let steps = steps_param
+                .get()
+                .and_then(|s| s.parse::<u32>().ok())
+                .map_or(RENDER_STEPS, |s| s.clamp(1, 8192));
+            let seed = wanted_seed.unwrap_or(0);
+            let (objective, batch) = technique_objective(t, &layer_name, unit_index);
+            let lab_href = format!(
+                "/lab?{checkpoint_query}model={}&objective={}&size={size_px}&steps={steps}&seed={seed}&batch={batch}",
+                model.id,
+                String::from(js_sys::encode_uri_component(&objective))
+            );
+            let job = RenderJob {
+                model: model.clone(),
+                settings: RenderSettings {
+                    objective,
+                    size_px,
+                    steps,
+                    seed,
+                    batch,
+                    preview_every: (steps / 16).clamp(1, 8),
+                },
+                cache_key: Some(format!("{key_base}/{t}?seed={seed}&size={size_px}&steps={steps}")),
+                file_stem: format!("{file_stem}-{t}-seed{seed}-{size_px}px"),
+            };
+            let forced = path_param.get().and_then(|p| PathChoice::parse_path(&p));
+            let auto_start = render_param.get().is_some_and(|r| r == "1" || r == "true");
+            let technique = t.as_str();
+            let placeholder =
+                move || view! { <Placeholder technique=technique size=LARGE note=note.clone()/> };
+            let panel = match forced {
+                Some(path) => view! {
+                    <LiveRender job=job forced_path=path auto_start=auto_start display_px=LARGE placeholder=placeholder/>
+                }.into_any(),
+                None => view! {
+                    <LiveRender job=job auto_start=auto_start display_px=LARGE placeholder=placeholder/>
+                }.into_any(),
+            };
+            view! {
+                {panel}
+                <p class="muted lab-link"><A href=lab_href attr:id="open-in-lab">"Change the objective in the lab"</A></p>
+            }.into_any()
         } else {
             let size = if t == Technique::Diversity { LARGE / 2 } else { LARGE };
             let file_stem = file_stem.clone();

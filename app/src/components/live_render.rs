@@ -1,0 +1,562 @@
+//! The live render panel: one feature visualization computed in the browser by the renderer
+//! worker, with a progress bar (step, steps per second, ETA), a live preview, cancel (also when
+//! the panel goes away), which compute path ran and why, errors with a retry, the result with
+//! a PNG download, and the result cached under its deep link for the next visit.
+//!
+//! Its state is in the DOM for tests and tools: `data-state` (idle, running, done, cancelled,
+//! failed, cached), `data-path`, `data-step`, `data-objective-start` (the objective at the
+//! first step: the noise) and `data-objective-end`.
+
+pub mod cache;
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use microscope_core::atlas::ModelManifest;
+use microscope_core::model::ModelId;
+use microscope_core::protocol::{
+    ComputePath, ModelRef, Picture, RenderSettings, RendererEvent, RendererRequest, WeightsFormat,
+};
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+use self::cache::CachedRender;
+use crate::atlas::client::atlas_base;
+use crate::gpu::PathChoice;
+use crate::renderer_client;
+
+/// Where a render stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Phase {
+    /// Not started.
+    #[default]
+    Idle,
+    /// Choosing a path, loading the model, or stepping.
+    Running,
+    /// Finished; the images are shown.
+    Done,
+    /// Stopped by the user before the last step.
+    Cancelled,
+    /// The renderer reported an error.
+    Failed,
+    /// Shown from the browser's cache; no job ran.
+    Cached,
+}
+
+impl Phase {
+    /// The name in `data-state`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Cancelled => "cancelled",
+            Self::Failed => "failed",
+            Self::Cached => "cached",
+        }
+    }
+}
+
+/// Everything the panel shows.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Status {
+    phase: Phase,
+    /// The path taken (or, when cached, the path that ran then).
+    path: Option<ComputePath>,
+    /// The path, in words.
+    ran_on: String,
+    /// Whether the path is the slow one (a notice is shown).
+    slow: bool,
+    step: u32,
+    steps: u32,
+    objective_start: Option<f32>,
+    objective_end: Option<f32>,
+    elapsed_ms: f64,
+    /// Finished images as PNG `data:` URLs.
+    images: Vec<String>,
+    /// Why it failed, in words.
+    message: String,
+}
+
+impl Status {
+    fn steps_per_sec(&self) -> f64 {
+        if self.elapsed_ms > 0.0 { f64::from(self.step) * 1000.0 / self.elapsed_ms } else { 0.0 }
+    }
+
+    fn progress_text(&self) -> String {
+        if self.step == 0 {
+            return "Starting the renderer and loading the model's weights (once per visit)…"
+                .to_owned();
+        }
+        let rate = self.steps_per_sec();
+        let left = f64::from(self.steps.saturating_sub(self.step));
+        let eta = if rate > 0.0 {
+            format!(", about {} left", seconds(left / rate))
+        } else {
+            String::new()
+        };
+        format!("Step {} of {} · {rate:.2} steps/s{eta}", self.step, self.steps)
+    }
+}
+
+/// A duration in words: `12 s`, `3 min 5 s`.
+fn seconds(secs: f64) -> String {
+    let secs = secs.max(0.0).round() as u64;
+    if secs < 60 { format!("{secs} s") } else { format!("{} min {} s", secs / 60, secs % 60) }
+}
+
+/// What one panel renders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderJob {
+    /// The model and where its weights are.
+    pub model: ModelRef,
+    /// Objective, size, steps, seed, batch.
+    pub settings: RenderSettings,
+    /// Key of the result in the browser's cache (the deep link's settings); `None`: not cached.
+    pub cache_key: Option<String>,
+    /// Downloaded files are called `<file_stem>.png` (`-<i>` added for several images).
+    pub file_stem: String,
+}
+
+/// How the renderer gets an atlas model's weights at `checkpoint`: a built-in organism's
+/// safetensors, or an imported model's ONNX file, both in the checkpoint's folder
+/// (`docs/atlas-format.md`, "Model weights").
+pub fn model_ref(model: &ModelManifest, checkpoint: &str) -> ModelRef {
+    let folder = format!("{}models/{}/checkpoints/{checkpoint}/", atlas_base(), model.id);
+    if model.id.as_str().parse::<ModelId>().is_ok() {
+        return ModelRef {
+            id: model.id.as_str().to_owned(),
+            url: format!("{folder}weights.safetensors"),
+            format: WeightsFormat::Safetensors,
+        };
+    }
+    let triple = |values: &[f32], default: f32| {
+        let at = |i: usize| values.get(i).or(values.first()).copied().unwrap_or(default);
+        [at(0), at(1), at(2)]
+    };
+    ModelRef {
+        id: model.id.as_str().to_owned(),
+        url: format!("{folder}model.onnx"),
+        format: WeightsFormat::Onnx {
+            size_px: model.input.width,
+            channels: model.input.channels,
+            offset: triple(&model.input.offset, 0.0),
+            scale: triple(&model.input.scale, 1.0),
+        },
+    }
+}
+
+/// Handles shared by the panel's callbacks (all `Copy`).
+#[derive(Clone, Copy)]
+struct Panel {
+    status: RwSignal<Status>,
+    /// The job in flight, if any.
+    job: StoredValue<Option<u32>>,
+    /// Set when the user cancels before the job has a number.
+    cancel_requested: StoredValue<bool>,
+    /// The path the URL (or a "retry on the CPU") forces.
+    forced: RwSignal<Option<ComputePath>>,
+    request: StoredValue<RenderJob>,
+    canvas: NodeRef<Canvas>,
+    /// Where the renderer's own words of a failure go (the lab shows objective errors inline).
+    failure: Option<RwSignal<Option<String>>>,
+}
+
+impl Panel {
+    fn is_current(self, job: u32) -> bool {
+        self.job.try_get_value().flatten() == Some(job)
+    }
+
+    /// Starts a render (doing nothing while one runs).
+    fn start(self) {
+        let Some(status) = self.status.try_get_untracked() else { return };
+        if status.phase == Phase::Running {
+            return;
+        }
+        let Some(request) = self.request.try_get_value() else { return };
+        self.cancel_requested.set_value(false);
+        if let Some(failure) = self.failure {
+            failure.try_set(None);
+        }
+        self.status.set(Status {
+            phase: Phase::Running,
+            steps: request.settings.steps,
+            ..Status::default()
+        });
+        let forced = self.forced.get_untracked();
+        spawn_local(async move {
+            let choice = PathChoice::detect(forced).await;
+            // Gone or cancelled while probing: start nothing.
+            if self.cancel_requested.try_get_value() != Some(false) {
+                self.status.try_update(|s| s.phase = Phase::Cancelled);
+                return;
+            }
+            self.status.try_update(|s| {
+                s.path = Some(choice.path);
+                s.ran_on = choice.describe();
+                s.slow = choice.is_slow();
+            });
+            let RenderJob { model, settings, .. } = request;
+            let path = choice.path;
+            let started = renderer_client::run_job(
+                move |job| {
+                    self.job.set_value(Some(job));
+                    RendererRequest::Render { job, path, model, settings }
+                },
+                move |event| self.on_event(event),
+            );
+            if let Err(message) = started {
+                self.job.set_value(None);
+                self.fail(message);
+            }
+        });
+    }
+
+    fn cancel(self) {
+        self.cancel_requested.set_value(true);
+        if let Some(Some(job)) = self.job.try_get_value() {
+            renderer_client::cancel_job(job);
+        }
+    }
+
+    fn fail(self, message: String) {
+        if let Some(failure) = self.failure {
+            failure.try_set(Some(message.clone()));
+        }
+        self.status.try_update(|s| {
+            s.phase = Phase::Failed;
+            s.message = explain_failure(&message, s.path);
+        });
+    }
+
+    fn on_event(self, event: RendererEvent) {
+        match event {
+            RendererEvent::RenderProgress { job, step, steps, objective, elapsed_ms, preview } => {
+                if !self.is_current(job) {
+                    return;
+                }
+                self.status.try_update(|s| {
+                    s.step = step;
+                    s.steps = steps;
+                    s.elapsed_ms = elapsed_ms;
+                    s.objective_start.get_or_insert(objective);
+                    s.objective_end = Some(objective);
+                });
+                if let (Some(picture), Some(Some(canvas))) =
+                    (preview, self.canvas.try_get_untracked())
+                {
+                    draw(&canvas, &picture);
+                }
+            }
+            RendererEvent::RenderDone {
+                job, images, objectives, elapsed_ms, cancelled, ..
+            } => {
+                if !self.is_current(job) {
+                    return;
+                }
+                self.job.set_value(None);
+                if cancelled {
+                    if let (Some(picture), Some(Some(canvas))) =
+                        (images.first(), self.canvas.try_get_untracked())
+                    {
+                        draw(&canvas, picture);
+                    }
+                    self.status.try_update(|s| {
+                        s.phase = Phase::Cancelled;
+                        s.elapsed_ms = elapsed_ms;
+                    });
+                    return;
+                }
+                let urls: Vec<String> = images.iter().filter_map(png_data_url).collect();
+                let Some(status) = self.status.try_get_untracked() else { return };
+                let status = Status {
+                    phase: Phase::Done,
+                    step: objectives.len() as u32,
+                    objective_start: objectives.first().copied(),
+                    objective_end: objectives.last().copied(),
+                    elapsed_ms,
+                    images: urls,
+                    ..status
+                };
+                self.status.set(status.clone());
+                let key = self.request.try_get_value().and_then(|r| r.cache_key);
+                if let Some(key) = key {
+                    spawn_local(async move {
+                        cache::store(&key, &cached_from(&status)).await;
+                    });
+                }
+            }
+            RendererEvent::Failed { job, message } => {
+                if !self.is_current(job) {
+                    return;
+                }
+                self.job.set_value(None);
+                if self.cancel_requested.try_get_value() == Some(true) {
+                    self.status.try_update(|s| s.phase = Phase::Cancelled);
+                } else {
+                    self.fail(message);
+                }
+            }
+            RendererEvent::Ready
+            | RendererEvent::Progress { .. }
+            | RendererEvent::SmokeDone { .. } => {}
+        }
+    }
+}
+
+fn cached_from(status: &Status) -> CachedRender {
+    CachedRender {
+        path: status.path.unwrap_or(ComputePath::Cpu),
+        ran_on: status.ran_on.clone(),
+        images: status.images.clone(),
+        objective_start: status.objective_start.unwrap_or(f32::NAN),
+        objective_end: status.objective_end.unwrap_or(f32::NAN),
+        steps: status.step,
+        elapsed_ms: status.elapsed_ms,
+    }
+}
+
+/// A renderer error in words a visitor can act on.
+fn explain_failure(message: &str, path: Option<ComputePath>) -> String {
+    let lowered = message.to_lowercase();
+    if lowered.contains("http 404") {
+        return format!(
+            "This atlas does not ship this model's weights, so the browser cannot render it ({message})."
+        );
+    }
+    if lowered.contains("could not download") || lowered.contains("download interrupted") {
+        return format!(
+            "The model's weights could not be downloaded: {message}. Check the connection and retry."
+        );
+    }
+    let gpu = path == Some(ComputePath::Webgpu);
+    if gpu && (lowered.contains("lost") || lowered.contains("memory") || lowered.contains("webgpu"))
+    {
+        return format!(
+            "The GPU gave up ({message}). Retry, or render on the CPU (slower but dependable)."
+        );
+    }
+    format!("The render failed: {message}")
+}
+
+/// Draws an RGBA picture on a canvas (resizing it to fit).
+fn draw(canvas: &HtmlCanvasElement, picture: &Picture) {
+    if canvas.width() != picture.width || canvas.height() != picture.height {
+        canvas.set_width(picture.width);
+        canvas.set_height(picture.height);
+    }
+    let context = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|context| context.dyn_into::<CanvasRenderingContext2d>().ok());
+    let data = ImageData::new_with_u8_clamped_array_and_sh(
+        Clamped(&picture.rgba),
+        picture.width,
+        picture.height,
+    );
+    if let (Some(context), Ok(data)) = (context, data) {
+        let _ = context.put_image_data(&data, 0.0, 0.0);
+    }
+}
+
+/// A picture as a PNG `data:` URL, through a detached canvas (small images: a few ms).
+fn png_data_url(picture: &Picture) -> Option<String> {
+    let canvas: HtmlCanvasElement = document().create_element("canvas").ok()?.dyn_into().ok()?;
+    draw(&canvas, picture);
+    canvas.to_data_url_with_type("image/png").ok()
+}
+
+/// The render panel. `auto_start` starts it at once (unless the cache has the result);
+/// `forced_path` is the URL's `?path=`; `placeholder` is shown until there is something to
+/// show.
+#[component]
+pub fn LiveRender(
+    job: RenderJob,
+    #[prop(optional)] forced_path: Option<ComputePath>,
+    #[prop(optional)] auto_start: bool,
+    /// Side of the shown image, in CSS pixels.
+    display_px: u32,
+    #[prop(optional, into)] placeholder: Option<ViewFn>,
+    /// Receives the renderer's message when a render fails (`None` again on a new start).
+    #[prop(optional)]
+    failure: Option<RwSignal<Option<String>>>,
+) -> impl IntoView {
+    let cache_key = job.cache_key.clone();
+    let panel = Panel {
+        status: RwSignal::new(Status { steps: job.settings.steps, ..Status::default() }),
+        job: StoredValue::new(None),
+        cancel_requested: StoredValue::new(false),
+        forced: RwSignal::new(forced_path),
+        request: StoredValue::new(job),
+        canvas: NodeRef::new(),
+        failure,
+    };
+    // The user navigates away (or the settings change): stop the job.
+    on_cleanup(move || panel.cancel());
+
+    // A cached result first; else start if asked to.
+    spawn_local(async move {
+        let hit = match &cache_key {
+            Some(key) => cache::load(key).await,
+            None => None,
+        };
+        match hit {
+            Some(found) => {
+                panel.status.try_update(|s| {
+                    if s.phase == Phase::Idle {
+                        *s = Status {
+                            phase: Phase::Cached,
+                            path: Some(found.path),
+                            ran_on: found.ran_on.clone(),
+                            step: found.steps,
+                            steps: found.steps,
+                            objective_start: Some(found.objective_start),
+                            objective_end: Some(found.objective_end),
+                            elapsed_ms: found.elapsed_ms,
+                            images: found.images.clone(),
+                            ..Status::default()
+                        };
+                    }
+                });
+            }
+            None if auto_start => panel.start(),
+            None => {}
+        }
+    });
+
+    let settings = panel.request.with_value(|r| r.settings.clone());
+    let file_stem = panel.request.with_value(|r| r.file_stem.clone());
+    let status = panel.status;
+    let phase = move || status.with(|s| s.phase);
+    let number = |value: Option<f32>| value.map(|v| v.to_string()).unwrap_or_default();
+    let showing_canvas = move || matches!(phase(), Phase::Running | Phase::Cancelled);
+    let cost_note = format!(
+        "{} px, {} steps, seed {}{} — set `size`, `steps` and `seed` in the URL for others.",
+        settings.size_px,
+        settings.steps,
+        settings.seed,
+        if settings.batch > 1 { format!(", {} images", settings.batch) } else { String::new() },
+    );
+    let objective = settings.objective.clone();
+
+    let body = move || {
+        let s = status.get();
+        match s.phase {
+            Phase::Idle => view! {
+                {placeholder.as_ref().map(|p| p.run())}
+                <div class="actions">
+                    <button type="button" id="live-render-start" on:click=move |_| panel.start()>
+                        "Render in your browser"
+                    </button>
+                </div>
+                <p class="muted live-render-cost">{cost_note.clone()}</p>
+            }
+            .into_any(),
+            Phase::Running => {
+                let bar = (s.step > 0).then(|| view! {
+                    <progress max=s.steps.to_string() value=s.step.to_string()></progress>
+                });
+                view! {
+                    {bar}
+                    <p class="live-render-progress" role="status" aria-live="polite">{s.progress_text()}</p>
+                    {(!s.ran_on.is_empty()).then(|| view! { <p class="live-render-path">{format!("Running: {}", s.ran_on)}</p> })}
+                    {s.slow.then(|| view! {
+                        <p class="muted">"This is the slow path; a hardware GPU with WebGPU renders far faster."</p>
+                    })}
+                    <div class="actions">
+                        <button type="button" id="live-render-cancel" on:click=move |_| panel.cancel()>"Cancel"</button>
+                    </div>
+                }
+                .into_any()
+            }
+            Phase::Cancelled => view! {
+                <p class="live-render-progress">{format!("Cancelled after {} of {} steps.", s.step, s.steps)}</p>
+                <div class="actions">
+                    <button type="button" id="live-render-start" on:click=move |_| panel.start()>"Render again"</button>
+                </div>
+            }
+            .into_any(),
+            Phase::Failed => {
+                let offer_cpu = s.path == Some(ComputePath::Webgpu);
+                view! {
+                    {placeholder.as_ref().map(|p| p.run())}
+                    <p class="live-render-error" role="alert">{s.message.clone()}</p>
+                    <div class="actions">
+                        <button type="button" id="live-render-retry" on:click=move |_| panel.start()>"Retry"</button>
+                        {offer_cpu.then(|| view! {
+                            <button type="button" id="live-render-retry-cpu" on:click=move |_| {
+                                panel.forced.set(Some(ComputePath::Cpu));
+                                panel.start();
+                            }>"Retry on the CPU"</button>
+                        })}
+                    </div>
+                }
+                .into_any()
+            }
+            Phase::Done | Phase::Cached => {
+                let many = s.images.len() > 1;
+                let side = if many { display_px / 2 } else { display_px };
+                let figures = s
+                    .images
+                    .iter()
+                    .enumerate()
+                    .map(|(i, url)| {
+                        let name = if many { format!("{file_stem}-{i}.png") } else { format!("{file_stem}.png") };
+                        view! {
+                            <figure class="fv-figure">
+                                <img class="fv live-render-image" src=url.clone() width=side height=side
+                                    alt=format!("Rendered in this browser: {objective}")/>
+                                <figcaption>
+                                    <a class="button download-png" href=url.clone() download=name>"Download PNG"</a>
+                                </figcaption>
+                            </figure>
+                        }
+                    })
+                    .collect_view();
+                let rise = match (s.objective_start, s.objective_end) {
+                    (Some(a), Some(b)) => format!(" Objective {a:.3} → {b:.3}."),
+                    _ => String::new(),
+                };
+                let summary = if s.phase == Phase::Cached {
+                    format!(
+                        "From this browser's cache: {} steps on {} ({} then).{rise}",
+                        s.step, s.ran_on, seconds(s.elapsed_ms / 1000.0)
+                    )
+                } else {
+                    format!(
+                        "Rendered in {}: {} steps on {}.{rise}",
+                        seconds(s.elapsed_ms / 1000.0), s.step, s.ran_on
+                    )
+                };
+                view! {
+                    <div class="live-render-images">{figures}</div>
+                    <p class="live-render-summary">{summary}</p>
+                    <div class="actions">
+                        <button type="button" id="live-render-start" on:click=move |_| {
+                            panel.status.update(|s| s.phase = Phase::Idle);
+                            panel.start();
+                        }>"Render again"</button>
+                    </div>
+                }
+                .into_any()
+            }
+        }
+    };
+
+    view! {
+        <div class="live-render" id="live-render"
+            data-state=move || phase().as_str()
+            data-path=move || status.with(|s| s.path.map(ComputePath::as_str).unwrap_or_default())
+            data-step=move || status.with(|s| s.step.to_string())
+            data-objective-start=move || status.with(|s| number(s.objective_start))
+            data-objective-end=move || status.with(|s| number(s.objective_end))>
+            <canvas node_ref=panel.canvas class="render-canvas live-render-canvas"
+                width=settings.size_px height=settings.size_px
+                style=move || format!("width:{display_px}px;height:{display_px}px;{}",
+                    if showing_canvas() { "" } else { "display:none" })
+                aria-label="The image being rendered"></canvas>
+            {body}
+        </div>
+    }
+}
