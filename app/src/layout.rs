@@ -14,6 +14,7 @@ pub fn SiteHeader() -> impl IntoView {
             <nav aria-label="Site">
                 <A href="/">"Models"</A>
                 <A href="/compare">"Compare"</A>
+                <A href="/lab">"Lab"</A>
                 <A href="/diagnostics">"Diagnostics"</A>
             </nav>
             <SearchBox/>
