@@ -103,11 +103,8 @@ async fn browser_render(path: &str, steps: usize) -> Option<(Vec<f64>, RenderedI
     let server =
         StaticServer::start(ServerConfig::dist(Fallback::GithubPages).mount("/atlas/", &atlas))
             .unwrap_or_else(|e| panic!("{e}"));
-    let options = if path == "webgpu" {
-        BrowserOptions::webgpu()
-    } else {
-        BrowserOptions::without_webgpu()
-    };
+    let options =
+        if path == "webgpu" { BrowserOptions::webgpu() } else { BrowserOptions::without_webgpu() };
     let browser = Browser::launch(options)
         .await
         .unwrap_or_else(|e| panic!("{e}"))
@@ -161,7 +158,10 @@ async fn agree(path: &str, steps: usize) {
         "the first objective differs by {:.4} %",
         first_relative * 100.0
     );
-    assert!(native_act > noise, "the native render did not raise its unit: {noise} -> {native_act}");
+    assert!(
+        native_act > noise,
+        "the native render did not raise its unit: {noise} -> {native_act}"
+    );
     assert!(
         relative <= ACTIVATION_TOLERANCE,
         "activations differ by {:.3} % (tolerance {:.1} %)",

@@ -21,7 +21,13 @@ const WEIGHTS_URL: &str = "atlas/models/efficientnet-lite0/checkpoints/final/wei
 #[derive(Debug, Clone, PartialEq)]
 enum Check {
     Idle,
-    Running { job: u32, path: ComputePath, objectives: Vec<f32>, steps: u32, elapsed_ms: f64 },
+    Running {
+        job: u32,
+        path: ComputePath,
+        objectives: Vec<f32>,
+        steps: u32,
+        elapsed_ms: f64,
+    },
     Done {
         path: ComputePath,
         objectives: Vec<f32>,
@@ -29,7 +35,10 @@ enum Check {
         cancelled: bool,
         memory: Option<WorkerMemory>,
     },
-    Failed { path: ComputePath, message: String },
+    Failed {
+        path: ComputePath,
+        message: String,
+    },
 }
 
 impl Check {
