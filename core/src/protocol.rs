@@ -104,6 +104,30 @@ impl std::fmt::Debug for Picture {
     }
 }
 
+/// The worker's memory after a job: what a page that renders many times watches to see that
+/// nothing accumulates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WorkerMemory {
+    /// Bytes of the worker's wasm linear memory (it grows and never shrinks, so a leak shows
+    /// as growth once the allocator's free lists stop absorbing it).
+    pub wasm_bytes: u64,
+    /// What the GPU allocator holds, on the WebGPU path (`None` on the CPU path, or when the
+    /// backend does not report it).
+    #[serde(default)]
+    pub gpu: Option<GpuMemory>,
+}
+
+/// What burn's GPU memory pools hold on one device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct GpuMemory {
+    /// Live allocations (not pages).
+    pub allocations: u64,
+    /// Bytes those allocations use, padding excluded.
+    pub bytes_in_use: u64,
+    /// Bytes reserved on the device: in use, plus pages kept for reuse.
+    pub bytes_reserved: u64,
+}
+
 /// A request from the viewer to the renderer worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -192,6 +216,10 @@ pub enum RendererEvent {
         elapsed_ms: f64,
         /// Stopped by [`RendererRequest::Cancel`] before the last step.
         cancelled: bool,
+        /// What the worker's memory held once the job had ended (absent from older
+        /// workers' messages).
+        #[serde(default)]
+        memory: Option<WorkerMemory>,
     },
     /// A job failed; the message is meant for people.
     Failed {
@@ -244,9 +272,27 @@ mod tests {
             objectives: vec![0.1, 0.2],
             elapsed_ms: 12.5,
             cancelled: false,
+            memory: Some(WorkerMemory {
+                wasm_bytes: 1 << 20,
+                gpu: Some(GpuMemory { allocations: 3, bytes_in_use: 100, bytes_reserved: 4096 }),
+            }),
         };
         let text = serde_json::to_string(&event).unwrap();
         assert_eq!(serde_json::from_str::<RendererEvent>(&text).unwrap(), event);
         assert_eq!(format!("{picture:?}"), "Picture(1x2, 8 bytes)");
+    }
+
+    #[test]
+    fn render_done_without_memory_still_parses() {
+        let text = r#"{"kind":"render_done","job":2,"path":"cpu","images":[],
+            "objectives":[1.5],"elapsed_ms":3.0,"cancelled":true}"#;
+        let RendererEvent::RenderDone { memory, cancelled, .. } =
+            serde_json::from_str::<RendererEvent>(text).unwrap()
+        else {
+            panic!("not a render_done event")
+        };
+        assert_eq!((memory, cancelled), (None, true));
+        let cpu: WorkerMemory = serde_json::from_str(r#"{"wasm_bytes":65536}"#).unwrap();
+        assert_eq!(cpu, WorkerMemory { wasm_bytes: 65536, gpu: None });
     }
 }

@@ -11,12 +11,17 @@ thread_local! {
     static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
 }
 
+/// The WebGPU device if it has been started (nothing is started here).
+pub fn started_webgpu() -> Option<Device> {
+    WEBGPU.with(|slot| slot.borrow().clone())
+}
+
 /// The device for a compute path, starting WebGPU on first use.
 pub async fn device_for(path: ComputePath) -> Result<Device, String> {
     match path {
         ComputePath::Cpu => Ok(Device::flex()),
         ComputePath::Webgpu => {
-            if let Some(device) = WEBGPU.with(|slot| slot.borrow().clone()) {
+            if let Some(device) = started_webgpu() {
                 return Ok(device);
             }
             let device = Device::wgpu_options()

@@ -13,6 +13,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::WorkerGlobalScope;
 
 use crate::devices::device_for;
+use crate::memory::worker_memory;
 use crate::models::model_for;
 
 /// The most steps and pixels a job may ask for: a tab must not be made to run for hours or
@@ -44,8 +45,12 @@ pub async fn run(
 ) {
     let flag = CancelFlag::new();
     RUNNING.with(|running| running.borrow_mut().insert(job, flag.clone()));
-    let outcome = render(job, path, &model, &settings, &flag, &post).await;
+    let mut outcome = render(job, path, &model, &settings, &flag, &post).await;
     RUNNING.with(|running| running.borrow_mut().remove(&job));
+    // Measured here, once the session and its tensors are gone.
+    if let Ok(RendererEvent::RenderDone { path, memory, .. }) = &mut outcome {
+        *memory = Some(worker_memory(*path));
+    }
     post(&match outcome {
         Ok(done) => done,
         Err(message) => RendererEvent::Failed { job, message },
@@ -109,6 +114,7 @@ async fn render(
         objectives,
         elapsed_ms: js_sys::Date::now() - started,
         cancelled,
+        memory: None,
     })
 }
 

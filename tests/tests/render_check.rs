@@ -5,45 +5,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-use std::time::Duration;
+mod render_support;
 
 use microscope_e2e::{
     Browser, BrowserOptions, Fallback, PAGE_TIMEOUT, ServerConfig, StaticServer, page, serial,
 };
-use serde_json::Value as Json;
-
-const WEIGHTS_IN_ATLAS: &str = "models/efficientnet-lite0/checkpoints/final/weights.safetensors";
-const RENDER_TIMEOUT: Duration = Duration::from_secs(240);
-
-/// A folder holding the converted lite0 weights where the atlas keeps them, or `None` (test
-/// skipped) when they are not in the cache and data is not required.
-fn atlas_with_weights(test: &str) -> Option<PathBuf> {
-    let cache = std::env::var_os("MICROSCOPE_CACHE").map(PathBuf::from).or_else(|| {
-        std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/microscope"))
-    })?;
-    let weights = cache.join("weights/efficientnet-lite0.safetensors");
-    if !weights.exists() {
-        assert!(
-            std::env::var("MICROSCOPE_REQUIRE_DATA").as_deref() != Ok("1"),
-            "MICROSCOPE_REQUIRE_DATA=1 but {} is missing; run `microscope fetch all`",
-            weights.display()
-        );
-        eprintln!(
-            "SKIPPED: no lite0 weights at {} (run `microscope fetch all`)",
-            weights.display()
-        );
-        return None;
-    }
-    let dir =
-        std::env::temp_dir().join(format!("microscope-render-check-{test}-{}", std::process::id()));
-    let target = dir.join(WEIGHTS_IN_ATLAS);
-    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-    if !target.exists() {
-        std::fs::copy(&weights, &target).unwrap();
-    }
-    Some(dir)
-}
+use render_support::{
+    RENDER_TIMEOUT, WEIGHTS_IN_ATLAS, atlas_with_weights, render_to_end, result, set_input,
+};
 
 async fn open(server: &StaticServer) -> Browser {
     let browser = Browser::launch(BrowserOptions::without_webgpu())
@@ -54,28 +23,6 @@ async fn open(server: &StaticServer) -> Browser {
         page::open(&browser, "/diagnostics", PAGE_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(info.page, "diagnostics");
     browser
-}
-
-/// Sets an input's value as a user typing would (an `input` event).
-async fn set_input(browser: &Browser, id: &str, value: &str) {
-    browser
-        .execute(
-            "const e = document.getElementById(arguments[0]); e.value = arguments[1];\
-             e.dispatchEvent(new Event('input', { bubbles: true }));",
-            vec![Json::from(id), Json::from(value)],
-        )
-        .await
-        .unwrap();
-}
-
-/// `#render-result`'s state and objectives.
-async fn result(browser: &Browser) -> (String, Vec<f64>) {
-    let state = browser.attr("#render-result", "data-state").await.unwrap().unwrap_or_default();
-    let objectives =
-        browser.attr("#render-result", "data-objectives").await.unwrap().unwrap_or_default();
-    let values =
-        objectives.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
-    (state, values)
 }
 
 /// How many non-blank pixels the canvas shows (a rendered image is never all transparent).
@@ -90,26 +37,6 @@ async fn painted_pixels(browser: &Browser) -> u64 {
         .await
         .unwrap();
     count.as_u64().unwrap_or(0)
-}
-
-/// Renders `steps` steps on `path` (`cpu` or `webgpu`), waits for the end, checks it is done
-/// on that path and returns the status text and the objectives.
-async fn render_to_end(browser: &Browser, path: &str, steps: usize) -> (String, Vec<f64>) {
-    set_input(browser, "render-steps", &steps.to_string()).await;
-    browser.click(&format!("#render-{path}"), PAGE_TIMEOUT).await.unwrap();
-    let state = browser
-        .wait_for_attr_where("#render-result", "data-state", "render to end", RENDER_TIMEOUT, |s| {
-            s == "done" || s == "failed"
-        })
-        .await;
-    let shot = browser.screenshot(&format!("diagnostics render check {path}")).await.unwrap();
-    let state = state.unwrap_or_else(|e| panic!("{e}\nscreenshot: {}", shot.display()));
-    let text = browser.text("#render-result").await.unwrap();
-    assert_eq!(state, "done", "{text}\nscreenshot: {}", shot.display());
-    assert_eq!(browser.attr("#render-result", "data-path").await.unwrap().as_deref(), Some(path));
-    let (_, objectives) = result(browser).await;
-    assert_eq!(objectives.len(), steps, "{objectives:?}");
-    (text, objectives)
 }
 
 #[tokio::test]
@@ -187,6 +114,47 @@ async fn webgpu_render_on_the_software_adapter_raises_its_objective() {
     let (text, objectives) = render_to_end(&browser, "webgpu", 3).await;
     eprintln!("render check on webgpu (SwiftShader): {text} objectives {objectives:?}");
     assert!(objectives[2] > objectives[0], "the objective should rise: {objectives:?}");
+    browser.close().await.unwrap();
+    std::fs::remove_dir_all(&atlas).ok();
+}
+
+/// Steps per second of the render check's render in this browser, for BENCHMARKS.md: objective
+/// `blocks.2:3` at 64 and 128 px on the CPU path (10 steps) and the WebGPU path (SwiftShader,
+/// 3 steps), each after a one-step warm-up render at the same size (kernels compiled, model
+/// loaded), timed by the worker (`data-elapsed-ms`: the steps only).
+///
+/// ```sh
+/// MICROSCOPE_REQUIRE_DATA=1 cargo test --release -p microscope-e2e --test render_check \
+///   -- --ignored --nocapture bench
+/// ```
+#[tokio::test]
+#[ignore = "a benchmark: minutes on SwiftShader; run it for BENCHMARKS.md"]
+async fn bench_steps_per_second() {
+    let _one_browser = serial::exclusive().await;
+    let Some(atlas) = atlas_with_weights("bench") else { return };
+    let server =
+        StaticServer::start(ServerConfig::dist(Fallback::GithubPages).mount("/atlas/", &atlas))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let browser = Browser::launch(BrowserOptions::webgpu())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_base_url(server.base_url());
+    let info = page::open(&browser, "/diagnostics", PAGE_TIMEOUT).await.unwrap();
+    assert_eq!(info.page, "diagnostics");
+    for (path, steps) in [("cpu", 10), ("webgpu", 3)] {
+        for size in [64, 128] {
+            render_support::set_render(&browser, "blocks.2:3", 1, size, 0).await;
+            render_to_end(&browser, path, 1).await;
+            render_to_end(&browser, path, steps).await;
+            let ms = render_support::number(&browser, "data-elapsed-ms").await.unwrap();
+            eprintln!(
+                "METRIC render_bench {path} {size} px: {steps} steps in {ms:.0} ms, {:.3} steps/s, \
+                 {:.0} ms/step",
+                steps as f64 * 1000.0 / ms,
+                ms / steps as f64
+            );
+        }
+    }
     browser.close().await.unwrap();
     std::fs::remove_dir_all(&atlas).ok();
 }

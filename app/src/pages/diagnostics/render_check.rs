@@ -1,10 +1,12 @@
 //! The render check of the diagnostics page: one real feature visualization in the renderer
 //! worker (EfficientNet-Lite0 weights from the atlas), on WebGPU or the CPU, with live
-//! progress, a preview, cancel, and the objective at every step exposed for tests.
+//! progress, a preview, cancel, and the objective at every step exposed for tests, with the
+//! worker's memory after each render (wasm linear memory, GPU pools) for leak checks.
 
 use leptos::prelude::*;
 use microscope_core::protocol::{
     ComputePath, ModelRef, Picture, RenderSettings, RendererEvent, RendererRequest, WeightsFormat,
+    WorkerMemory,
 };
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
@@ -19,9 +21,24 @@ const WEIGHTS_URL: &str = "atlas/models/efficientnet-lite0/checkpoints/final/wei
 #[derive(Debug, Clone, PartialEq)]
 enum Check {
     Idle,
-    Running { job: u32, path: ComputePath, objectives: Vec<f32>, steps: u32, elapsed_ms: f64 },
-    Done { path: ComputePath, objectives: Vec<f32>, elapsed_ms: f64, cancelled: bool },
-    Failed { path: ComputePath, message: String },
+    Running {
+        job: u32,
+        path: ComputePath,
+        objectives: Vec<f32>,
+        steps: u32,
+        elapsed_ms: f64,
+    },
+    Done {
+        path: ComputePath,
+        objectives: Vec<f32>,
+        elapsed_ms: f64,
+        cancelled: bool,
+        memory: Option<WorkerMemory>,
+    },
+    Failed {
+        path: ComputePath,
+        message: String,
+    },
 }
 
 impl Check {
@@ -41,6 +58,22 @@ impl Check {
             Self::Running { path, .. } | Self::Done { path, .. } | Self::Failed { path, .. } => {
                 path.as_str()
             }
+        }
+    }
+
+    /// The worker's memory after the render, when it has ended and reported it.
+    fn memory(&self) -> Option<WorkerMemory> {
+        match self {
+            Self::Done { memory, .. } => *memory,
+            Self::Idle | Self::Running { .. } | Self::Failed { .. } => None,
+        }
+    }
+
+    /// Wall time of the steps so far, in milliseconds (model loading excluded).
+    fn elapsed_ms(&self) -> Option<f64> {
+        match self {
+            Self::Running { elapsed_ms, .. } | Self::Done { elapsed_ms, .. } => Some(*elapsed_ms),
+            Self::Idle | Self::Failed { .. } => None,
         }
     }
 
@@ -84,13 +117,16 @@ pub fn RenderCheck() -> impl IntoView {
     let objective = RwSignal::new("blocks.2:3".to_owned());
     let steps = RwSignal::new(8u32);
     let size = RwSignal::new(64u32);
+    let seed = RwSignal::new(0u64);
+    // Renders that have ended in this page (done, cancelled or failed).
+    let ended = RwSignal::new(0u32);
 
     let start = move |path: ComputePath| {
         let settings = RenderSettings {
             objective: objective.get_untracked(),
             size_px: size.get_untracked(),
             steps: steps.get_untracked(),
-            seed: 0,
+            seed: seed.get_untracked(),
             batch: 1,
             preview_every: 2,
         };
@@ -129,14 +165,19 @@ pub fn RenderCheck() -> impl IntoView {
                     objectives,
                     elapsed_ms,
                     cancelled,
+                    memory,
                     ..
                 } => {
                     if let Some(picture) = images.first() {
                         draw("render-canvas", picture);
                     }
-                    check.set(Check::Done { path, objectives, elapsed_ms, cancelled });
+                    check.set(Check::Done { path, objectives, elapsed_ms, cancelled, memory });
+                    ended.update(|n| *n += 1);
                 }
-                RendererEvent::Failed { message, .. } => check.set(Check::Failed { path, message }),
+                RendererEvent::Failed { message, .. } => {
+                    check.set(Check::Failed { path, message });
+                    ended.update(|n| *n += 1);
+                }
                 RendererEvent::Ready
                 | RendererEvent::Progress { .. }
                 | RendererEvent::SmokeDone { .. } => {}
@@ -144,6 +185,7 @@ pub fn RenderCheck() -> impl IntoView {
         );
         if let Err(message) = started {
             check.set(Check::Failed { path, message });
+            ended.update(|n| *n += 1);
         }
     };
     let cancel = move |_| {
@@ -171,6 +213,10 @@ pub fn RenderCheck() -> impl IntoView {
                 <input id="render-size" type="number" min="16" max="512" prop:value=move || size.get().to_string()
                     on:input=move |ev| if let Ok(value) = event_target_value(&ev).parse() { size.set(value) } />
             </label>
+            <label>"Seed "
+                <input id="render-seed" type="number" min="0" prop:value=move || seed.get().to_string()
+                    on:input=move |ev| if let Ok(value) = event_target_value(&ev).parse() { seed.set(value) } />
+            </label>
         </div>
         <div class="actions">
             <button id="render-webgpu" disabled=running on:click=move |_| start(ComputePath::Webgpu)>"Render on WebGPU"</button>
@@ -178,11 +224,15 @@ pub fn RenderCheck() -> impl IntoView {
             <button id="render-cancel" disabled=move || !running() on:click=cancel>"Cancel"</button>
         </div>
         <canvas id="render-canvas" class="render-canvas" width="64" height="64" aria-label="The image being rendered"></canvas>
-        {move || status(check.get())}
+        {move || status(check.get(), ended.get())}
     }
 }
 
-fn status(check: Check) -> impl IntoView {
+/// The render's status. Its data attributes are for tests: `data-state`, `data-path`,
+/// `data-objectives` (comma-separated), `data-elapsed-ms` (the steps' wall time), `data-ended` (renders ended in this page) and, after a
+/// render, the worker's memory: `data-wasm-bytes`, and on WebGPU `data-gpu-allocations`,
+/// `data-gpu-bytes-in-use`, `data-gpu-bytes-reserved` (empty when not reported).
+fn status(check: Check, ended: u32) -> impl IntoView {
     let objectives =
         check.objectives().iter().map(|value| value.to_string()).collect::<Vec<_>>().join(",");
     let summary = match &check {
@@ -199,7 +249,7 @@ fn status(check: Check) -> impl IntoView {
                 objectives.len()
             )
         }
-        Check::Done { path, objectives, elapsed_ms, cancelled } => format!(
+        Check::Done { path, objectives, elapsed_ms, cancelled, .. } => format!(
             "{} on {}: {} steps in {:.0} ms ({:.2} steps/s).",
             if *cancelled { "Cancelled" } else { "Done" },
             path.as_str(),
@@ -213,13 +263,35 @@ fn status(check: Check) -> impl IntoView {
         Check::Running { objectives, steps, .. } => (objectives.len() as u32, *steps),
         _ => (0, 0),
     };
+    let memory = check.memory();
+    let gpu = memory.and_then(|memory| memory.gpu);
+    let number = |value: Option<u64>| value.map(|v| v.to_string()).unwrap_or_default();
+    let memory_note = memory.map(|memory| {
+        let gpu = gpu
+            .map(|gpu| {
+                format!(
+                    "; GPU pools: {} allocations, {:.1} MB in use, {:.1} MB reserved",
+                    gpu.allocations,
+                    gpu.bytes_in_use as f64 / 1e6,
+                    gpu.bytes_reserved as f64 / 1e6
+                )
+            })
+            .unwrap_or_default();
+        format!("Worker memory: wasm {:.1} MB{gpu}.", memory.wasm_bytes as f64 / 1e6)
+    });
     view! {
         <div id="render-result" role="status" aria-live="polite" data-state=check.state()
-            data-path=check.path() data-objectives=objectives>
+            data-path=check.path() data-objectives=objectives data-ended=ended.to_string()
+            data-elapsed-ms=check.elapsed_ms().map(|ms| ms.to_string()).unwrap_or_default()
+            data-wasm-bytes=number(memory.map(|m| m.wasm_bytes))
+            data-gpu-allocations=number(gpu.map(|g| g.allocations))
+            data-gpu-bytes-in-use=number(gpu.map(|g| g.bytes_in_use))
+            data-gpu-bytes-reserved=number(gpu.map(|g| g.bytes_reserved))>
             {(total > 0).then(|| view! {
                 <progress max=total.to_string() value=step.to_string()></progress>
             })}
             <p>{summary}</p>
+            {memory_note.map(|note| view! { <p class="render-memory">{note}</p> })}
         </div>
     }
 }
