@@ -38,7 +38,7 @@ use serde_json::json;
 use crate::build::corpus::{self, Corpus, CorpusKind};
 use crate::build::finish::finish;
 use crate::build::folder::{FolderSource, remove_leftovers, write_manifest};
-use crate::build::model_files::{index, model_manifest};
+use crate::build::model_files::{index, merged_index, merged_photos, model_manifest};
 use crate::build::selection::{BuildTechnique, Shard, layer_units, parse_techniques, parse_units};
 use crate::build::stats::{self, CorpusStats, StatsOptions, TrackedLayer};
 use crate::build::unit_files::{EXAMPLE_TILE, ExampleOut, UnitContent, write_unit};
@@ -302,10 +302,11 @@ pub fn run(args: &BuildArgs) -> Result<()> {
         trained_manifest(&mut manifest, run, &targets)?;
     }
     let model_name = manifest.id.clone();
-    write_manifest(root, &index(&model_name, &title, summary.as_deref(), corpus.is_some()))?;
+    let atlas_index = index(&model_name, &title, summary.as_deref(), corpus.is_some());
+    write_manifest(root, &merged_index(root, atlas_index)?)?;
     write_manifest(root, &manifest)?;
     if let Some(corpus) = &corpus {
-        write_manifest(root, &corpus.manifest())?;
+        write_manifest(root, &merged_photos(root, corpus.manifest())?)?;
     }
 
     let source = FolderSource::new(root);
