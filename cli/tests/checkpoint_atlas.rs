@@ -114,8 +114,7 @@ fn a_trained_model_is_built_at_every_checkpoint() {
             "models/fashion-cnn/checkpoints/{}/weights.safetensors",
             checkpoint["id"].as_str().unwrap()
         ));
-        let original =
-            cache.join("trained/fashion-cnn").join(record["file"].as_str().unwrap());
+        let original = cache.join("trained/fashion-cnn").join(record["file"].as_str().unwrap());
         assert_eq!(std::fs::read(weights).unwrap(), std::fs::read(original).unwrap());
     }
     let accuracy = |i: usize| checkpoints[i]["test_accuracy"].as_f64().unwrap();
@@ -153,13 +152,18 @@ fn a_trained_model_is_built_at_every_checkpoint() {
     // A rerun has nothing left to build.
     let rerun = microscope(&cache, &build);
     let stderr = String::from_utf8_lossy(&rerun.stderr);
-    assert!(stderr.contains("fashion-cnn@step-5: 0 units to build, 8 already complete"), "{stderr}");
+    assert!(
+        stderr.contains("fashion-cnn@step-5: 0 units to build, 8 already complete"),
+        "{stderr}"
+    );
 
     // The final checkpoint's visualization activates its unit more than any test image does.
     for unit_index in 0..4 {
         let u = unit("step-20", "fc", unit_index);
-        let best_example = u["dataset_examples"]["top"]["examples"][0]["activation"].as_f64().unwrap();
-        let image = atlas.join(u["feature_visualizations"]["channel"]["image"]["path"].as_str().unwrap());
+        let best_example =
+            u["dataset_examples"]["top"]["examples"][0]["activation"].as_f64().unwrap();
+        let image =
+            atlas.join(u["feature_visualizations"]["channel"]["image"]["path"].as_str().unwrap());
         let objective = format!("fc:{unit_index}");
         let out = microscope(
             &cache,

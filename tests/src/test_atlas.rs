@@ -211,15 +211,42 @@ fn microscope(cache: &Path, args: &[&str]) -> Result<()> {
 pub fn write_fashion_timeline(dir: &Path) -> Result<PathBuf> {
     let (cache, atlas) = (dir.join("cache"), dir.join("atlas"));
     let train = [
-        "train", "--quiet", "--batch", "32", "--train-limit", "640", "--test-limit", "500",
-        "--lr", "0.002", "--steps", "20", "--checkpoints", "0,5,20",
+        "train",
+        "--quiet",
+        "--batch",
+        "32",
+        "--train-limit",
+        "640",
+        "--test-limit",
+        "500",
+        "--lr",
+        "0.002",
+        "--steps",
+        "20",
+        "--checkpoints",
+        "0,5,20",
     ];
     microscope(&cache, &train)?;
     let out = atlas.to_string_lossy().into_owned();
     let build = [
-        "build", "--model", FASHION_MODEL, "--checkpoints", "all", "--layers", "fc", "--units",
-        "0-1", "--techniques", "channel,examples", "--steps", "32", "--corpus-limit", "100",
-        "--quiet", "--out", &out,
+        "build",
+        "--model",
+        FASHION_MODEL,
+        "--checkpoints",
+        "all",
+        "--layers",
+        "fc",
+        "--units",
+        "0-1",
+        "--techniques",
+        "channel,examples",
+        "--steps",
+        "32",
+        "--corpus-limit",
+        "100",
+        "--quiet",
+        "--out",
+        &out,
     ];
     microscope(&cache, &build)?;
     Ok(atlas)

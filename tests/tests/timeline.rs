@@ -45,7 +45,7 @@ const STATE: &str = "const items = [...document.querySelectorAll('#timeline-stri
       value: slider.value, max: slider.max,\
       label: document.getElementById('timeline-label').innerText,\
       valuetext: slider.getAttribute('aria-valuetext'),\
-      current: items.filter(li => li.querySelector('[aria-current=page]')).map(li => li.dataset.checkpoint),\
+      current: items.filter(li => li.dataset.current === 'true').map(li => li.dataset.checkpoint),\
       thumbs: imgs.map(i => i.src),\
       fv: fv.src,\
       focused: document.activeElement === slider,\

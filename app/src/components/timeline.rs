@@ -100,7 +100,7 @@ pub fn Timeline(
             let note = format!("no channel image at {id}");
             let current = (i == position).then_some("page");
             view! {
-                <li class="timeline-item" data-checkpoint=id.clone() class:current=i == position
+                <li class="timeline-item" data-checkpoint=id.clone() data-current=(i == position).to_string()
                     style=(i == position).then_some("outline:3px solid #c60;outline-offset:2px")>
                     <A href=href attr:class="timeline-thumb" attr:aria-current=current
                         attr:title=words.clone() attr:data-checkpoint=id.clone()>
@@ -112,8 +112,8 @@ pub fn Timeline(
                             Some(None) => view! { <Placeholder technique="channel" size=THUMB note=note.clone()/> }.into_any(),
                             None => view! { <div class="loading" style=format!("width:{THUMB}px;height:{THUMB}px")></div> }.into_any(),
                         }}
-                        <span class="timeline-step">{step}</span>
-                        {accuracy.map(|a| view! { <span class="timeline-accuracy muted">{a}</span> })}
+                        <span class="timeline-step" style="display:block">{step}</span>
+                        {accuracy.map(|a| view! { <span class="timeline-accuracy muted" style="display:block">{a}</span> })}
                     </A>
                 </li>
             }

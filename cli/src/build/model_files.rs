@@ -9,9 +9,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use microscope_core::atlas::{
-    AtlasIndex, AxisField, PhotosManifest, parse_index, parse_photos, BuildInfo, Checkpoint, Framing, GraphSummary, InputSpec, Labels,
-    LayerInfo, ModelEntry, ModelManifest, Name, Provenance, ReceptiveField, Sha256Hex,
-    WeightsProvenance, paths,
+    AtlasIndex, AxisField, BuildInfo, Checkpoint, Framing, GraphSummary, InputSpec, Labels,
+    LayerInfo, ModelEntry, ModelManifest, Name, PhotosManifest, Provenance, ReceptiveField,
+    Sha256Hex, WeightsProvenance, parse_index, parse_photos, paths,
 };
 use microscope_core::graph;
 use microscope_core::labels::{ImagenetLabels, LABELS_SOURCE};
@@ -216,8 +216,7 @@ mod tests {
             corpus: Some("photos".to_owned()),
             photos: vec![photo("b", "old"), photo("x", "old")],
         };
-        std::fs::write(root.join("photos/photos.json"), to_json_pretty(&photos).unwrap())
-            .unwrap();
+        std::fs::write(root.join("photos/photos.json"), to_json_pretty(&photos).unwrap()).unwrap();
 
         let joined = merged_index(&root, index(&b, "B", None, false)).unwrap();
         let ids: Vec<&str> = joined.models.iter().map(|m| m.id.as_str()).collect();
@@ -238,8 +237,7 @@ mod tests {
             united.photos.iter().map(|p| (p.id.as_str(), p.source.as_str())).collect();
         assert_eq!(ids, [("a", "new"), ("b", "new"), ("x", "old")]);
         assert_eq!(united.corpus.as_deref(), Some("photos; tests"));
-        std::fs::write(root.join("photos/photos.json"), to_json_pretty(&united).unwrap())
-            .unwrap();
+        std::fs::write(root.join("photos/photos.json"), to_json_pretty(&united).unwrap()).unwrap();
         let same = PhotosManifest { corpus: Some("tests".to_owned()), photos: Vec::new() };
         assert_eq!(merged_photos(&root, same).unwrap().corpus.as_deref(), Some("photos; tests"));
         std::fs::remove_dir_all(root).unwrap();

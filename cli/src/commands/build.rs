@@ -28,11 +28,11 @@ use microscope_core::atlas::{
     AtlasSource, Checkpoint, Circuits, ClassScore, Connection, Framing, Histogram, Labels,
     ModelManifest, Name, Sha256Hex, Statistic, WeightsProvenance, check_assets, parse_unit, paths,
 };
+use microscope_core::circuits::{UnitLinks, circuits};
 use microscope_core::dataset::{FASHION_MNIST_LICENSE, FASHION_MNIST_SOURCE};
 use microscope_core::model::Model;
 use microscope_core::train::{CheckpointRecord, TrainManifest};
 use microscope_core::weights::{read_safetensors, sha256_hex};
-use microscope_core::circuits::{UnitLinks, circuits};
 use serde_json::json;
 
 use crate::build::corpus::{self, Corpus, CorpusKind};
@@ -144,23 +144,26 @@ fn targets(args: &BuildArgs) -> Result<(String, Vec<Target>)> {
         return Ok((args.model.clone(), vec![Target { checkpoint, trained: None }]));
     };
     let manifest = trained.manifest;
-    let records: Vec<CheckpointRecord> = match (args.model.contains('@'), args.checkpoints.as_deref()) {
-        (true, Some(_)) => bail!("name the checkpoints with --checkpoints or MODEL@CHECKPOINT, not both"),
-        (true, None) => vec![trained.checkpoint],
-        (false, None | Some("all")) => manifest.checkpoints.clone(),
-        (false, Some(list)) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|name| {
-                manifest.checkpoint(name).cloned().with_context(|| {
-                    let names: Vec<&str> =
-                        manifest.checkpoints.iter().map(|c| c.name.as_str()).collect();
-                    format!("`{base}` has no checkpoint `{name}`; it has: {}", names.join(", "))
+    let records: Vec<CheckpointRecord> =
+        match (args.model.contains('@'), args.checkpoints.as_deref()) {
+            (true, Some(_)) => {
+                bail!("name the checkpoints with --checkpoints or MODEL@CHECKPOINT, not both")
+            }
+            (true, None) => vec![trained.checkpoint],
+            (false, None | Some("all")) => manifest.checkpoints.clone(),
+            (false, Some(list)) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|name| {
+                    manifest.checkpoint(name).cloned().with_context(|| {
+                        let names: Vec<&str> =
+                            manifest.checkpoints.iter().map(|c| c.name.as_str()).collect();
+                        format!("`{base}` has no checkpoint `{name}`; it has: {}", names.join(", "))
+                    })
                 })
-            })
-            .collect::<Result<_>>()?,
-    };
+                .collect::<Result<_>>()?,
+        };
     let mut records = records;
     records.sort_by_key(|r| r.step);
     records.dedup_by_key(|r| r.step);
@@ -188,7 +191,8 @@ fn load_target(model: &str, target: &Target, device: &Device) -> Result<(Model, 
     if sha256_hex(&bytes) != record.sha256 {
         bail!("{} does not match its manifest; train again", path.display());
     }
-    let weights = read_safetensors(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    let weights =
+        read_safetensors(&bytes).with_context(|| format!("reading {}", path.display()))?;
     let loaded = Model::from_named_weights(model, &weights, device)
         .with_context(|| format!("cannot build `{model}` at {}", record.name))?;
     Ok((loaded, Some(bytes)))
@@ -242,7 +246,9 @@ pub fn run(args: &BuildArgs) -> Result<()> {
     // Short class names for unit labels: the model's own, or ImageNet's.
     let short_names: Option<Vec<String>> = match (&trained, &labels) {
         (Some(run), _) => Some(run.dataset.classes.clone()),
-        (None, Some(l)) => Some((0..l.len()).map(|i| l.short(i).unwrap_or("?").to_owned()).collect()),
+        (None, Some(l)) => {
+            Some((0..l.len()).map(|i| l.short(i).unwrap_or("?").to_owned()).collect())
+        }
         (None, None) => None,
     };
     let size = args.size.unwrap_or(if model.fixed_input_size() {
