@@ -1,13 +1,14 @@
 //! A unit across training: a slider over the model's checkpoints (keyboard usable, labelled
 //! with step and test accuracy) and a strip of the unit's channel visualization at every
 //! checkpoint, the current one marked. Moving the slider or choosing a thumbnail opens the
-//! same unit at that checkpoint (`?checkpoint=ID`, so the deep link names it).
+//! same unit at that checkpoint (`?checkpoint=ID`, so the deep link names it). Thumbnails are
+//! plain links (the router still handles them): its `A` would mark every checkpoint's link as
+//! current, since they differ only in the query.
 
 use std::cell::Cell;
 
 use leptos::html::Input;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use microscope_core::atlas::Checkpoint;
 
@@ -102,8 +103,8 @@ pub fn Timeline(
             view! {
                 <li class="timeline-item" data-checkpoint=id.clone() data-current=(i == position).to_string()
                     style=(i == position).then_some("outline:3px solid #c60;outline-offset:2px")>
-                    <A href=href attr:class="timeline-thumb" attr:aria-current=current
-                        attr:title=words.clone() attr:data-checkpoint=id.clone()>
+                    <a href=href class="timeline-thumb" aria-current=current title=words.clone()
+                        data-checkpoint=id.clone()>
                         {move || match image.get() {
                             Some(Some(path)) => view! {
                                 <img src=asset_url(&path) alt=alt.clone() width=THUMB height=THUMB
@@ -114,7 +115,7 @@ pub fn Timeline(
                         }}
                         <span class="timeline-step" style="display:block">{step}</span>
                         {accuracy.map(|a| view! { <span class="timeline-accuracy muted" style="display:block">{a}</span> })}
-                    </A>
+                    </a>
                 </li>
             }
         })
@@ -128,7 +129,7 @@ pub fn Timeline(
                 step="1" value=position.to_string() aria-valuetext=now.clone()
                 style="display:block;width:100%;max-width:40rem" on:change=on_change/>
             <ol class="timeline-strip" id="timeline-strip"
-                style="display:flex;gap:0.5rem;list-style:none;padding:0;margin:0.5rem 0;overflow-x:auto">
+                style="display:flex;gap:0.75rem;list-style:none;padding:6px;margin:0.5rem 0;overflow-x:auto">
                 {thumbs}
             </ol>
         </section>

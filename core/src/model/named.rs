@@ -37,7 +37,6 @@ mod tests {
     use burn::prelude::*;
 
     use super::*;
-    use crate::network::Network;
     use crate::train::{fashion_cnn_graph, init_fashion_cnn};
     use crate::weights::{read_safetensors, write_safetensors};
 
@@ -57,8 +56,8 @@ mod tests {
             burn::tensor::Distribution::Normal(0.0, 1.0),
             &device,
         );
-        let a: Vec<f32> = named.logits(images.clone()).unwrap().into_data().to_vec().unwrap();
-        let b: Vec<f32> = direct.logits(images).unwrap().into_data().to_vec().unwrap();
+        let a: Vec<f32> = named.logits(images.clone()).unwrap().into_data().try_to_vec().unwrap();
+        let b: Vec<f32> = direct.logits(images).unwrap().into_data().try_to_vec().unwrap();
         assert_eq!(a.len(), 30);
         assert_eq!(a, b);
         assert!(a.iter().any(|&v| v != 0.0), "a real forward pass: {a:?}");
