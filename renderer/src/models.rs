@@ -4,10 +4,9 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::str::FromStr;
 
 use burn::prelude::Device;
-use microscope_core::model::{Model, ModelId};
+use microscope_core::model::Model;
 use microscope_core::network::InputSpec;
 use microscope_core::protocol::{ComputePath, ModelRef, WeightsFormat};
 use microscope_core::weights::read_safetensors;
@@ -43,10 +42,10 @@ pub async fn model_for(
 fn build(model: &ModelRef, bytes: &[u8], device: &Device) -> Result<Model, String> {
     match &model.format {
         WeightsFormat::Safetensors => {
-            let id = ModelId::from_str(&model.id).map_err(|error| error.to_string())?;
             let tensors = read_safetensors(bytes)
                 .map_err(|error| format!("the weights at {} are damaged: {error}", model.url))?;
-            Model::from_tensor_map(id, &tensors, device).map_err(|error| error.to_string())
+            Model::from_named_weights(&model.id, &tensors, device)
+                .map_err(|error| error.to_string())
         }
         WeightsFormat::Onnx { size_px, channels, offset, scale } => {
             let input = InputSpec {

@@ -273,3 +273,92 @@ pub fn lite0_for_test(test: &str) -> Result<Option<PathBuf>> {
     write_with_lite0(&dir, &weights)?;
     Ok(Some(dir))
 }
+
+/// The trained model of [`write_fashion_timeline`].
+pub const FASHION_MODEL: &str = "fashion-cnn";
+/// Its checkpoints in that atlas, in training order.
+pub const FASHION_CHECKPOINTS: [&str; 3] = ["step-0", "step-5", "step-20"];
+
+/// Whether Debian's `dataset-fashion-mnist` (or `$MICROSCOPE_FASHION_MNIST`) is there.
+pub fn fashion_mnist_available() -> bool {
+    let dir = std::env::var_os("MICROSCOPE_FASHION_MNIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/share/datasets/fashion-mnist"));
+    ["train-images-idx3-ubyte.gz", "train-images-idx3-ubyte"].iter().any(|f| dir.join(f).exists())
+}
+
+/// Runs the workspace's `microscope` (built first, so it is this checkout's) with its cache
+/// in `cache`.
+fn microscope(cache: &Path, args: &[&str]) -> Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let built = std::process::Command::new(cargo)
+        .args(["build", "--release", "--quiet", "-p", "microscope-cli"])
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| Error::io("running cargo build -p microscope-cli", e))?;
+    if !built.success() {
+        return Err(bad("cargo build -p microscope-cli failed"));
+    }
+    let binary = crate::paths::target_dir().join("release/microscope");
+    let output = std::process::Command::new(&binary)
+        .args(args)
+        .env("MICROSCOPE_CACHE", cache)
+        .output()
+        .map_err(|e| Error::io(format!("running {}", binary.display()), e))?;
+    if !output.status.success() {
+        return Err(bad(format!(
+            "microscope {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )));
+    }
+    Ok(())
+}
+
+/// A real atlas of the fashion-cnn at the three [`FASHION_CHECKPOINTS`] of a tiny training run
+/// (20 steps of 32 images, seconds): layer `fc`, units 0-1, channel visualizations and
+/// examples from 100 labelled test images, built by `microscope train` and `microscope build
+/// --checkpoints all` into `dir` (the cache in `dir/cache`, the atlas in `dir/atlas`, which
+/// is returned). Needs Fashion-MNIST ([`fashion_mnist_available`]).
+pub fn write_fashion_timeline(dir: &Path) -> Result<PathBuf> {
+    let (cache, atlas) = (dir.join("cache"), dir.join("atlas"));
+    let train = [
+        "train",
+        "--quiet",
+        "--batch",
+        "32",
+        "--train-limit",
+        "640",
+        "--test-limit",
+        "500",
+        "--lr",
+        "0.002",
+        "--steps",
+        "20",
+        "--checkpoints",
+        "0,5,20",
+    ];
+    microscope(&cache, &train)?;
+    let out = atlas.to_string_lossy().into_owned();
+    let build = [
+        "build",
+        "--model",
+        FASHION_MODEL,
+        "--checkpoints",
+        "all",
+        "--layers",
+        "fc",
+        "--units",
+        "0-1",
+        "--techniques",
+        "channel,examples",
+        "--steps",
+        "32",
+        "--corpus-limit",
+        "100",
+        "--quiet",
+        "--out",
+        &out,
+    ];
+    microscope(&cache, &build)?;
+    Ok(atlas)
+}

@@ -8,6 +8,7 @@ pub mod load_error;
 pub mod placeholder;
 pub mod search_box;
 pub mod sprite;
+pub mod timeline;
 pub mod top_classes;
 pub mod unit_card;
 pub mod unit_grid;

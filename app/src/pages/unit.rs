@@ -26,6 +26,7 @@ use crate::components::live_render::{LiveRender, RenderJob, model_ref};
 use crate::components::load_error::LoadErrorBox;
 use crate::components::placeholder::Placeholder;
 use crate::components::sprite::SpriteTile;
+use crate::components::timeline::Timeline;
 use crate::components::top_classes::TopClassesChart;
 use crate::download::download_png;
 use crate::gpu::PathChoice;
@@ -233,17 +234,11 @@ fn UnitView(ctx: UnitCtx) -> impl IntoView {
     };
 
     let checkpoints = (model.checkpoints.len() > 1).then(|| {
-        let items = model.checkpoints.iter().map(|c| {
-            let href = if c.id == model.default_checkpoint {
-                path.clone()
-            } else {
-                format!("{path}?checkpoint={}", c.id)
-            };
-            let current = c.id.as_str() == ctx.layer.checkpoint;
-            let step = c.step.map(|s| format!(" (step {s})")).unwrap_or_default();
-            view! { <li><A href=href attr:aria-current=current.then_some("page")>{format!("{}{step}", c.id)}</A></li> }
-        }).collect_view();
-        view! { <nav class="timeline" aria-label="Checkpoints"><span>"Checkpoint: "</span><ul>{items}</ul></nav> }
+        view! {
+            <Timeline model=model_id.clone() layer=layer.clone() unit=unit
+                checkpoints=model.checkpoints.clone() current=ctx.layer.checkpoint.clone()
+                path=path.clone()/>
+        }
     });
 
     let annotations = annotations_view(&ctx);

@@ -1,5 +1,6 @@
 //! The photo corpus of a build: bundled photos (scikit-image, scikit-learn), curated Debian
-//! wallpapers and `--images DIR`, sorted by id, each decoded once and kept in memory at a
+//! wallpapers and `--images DIR`, or the labelled Fashion-MNIST test set (each image a
+//! "photo" with its class), sorted by id, each decoded once and kept in memory at a
 //! working size (long side at most [`WORKING_SIDE`]) with its provenance. Example boxes are
 //! computed at the working size and recorded in the original's pixels.
 
@@ -9,6 +10,9 @@ use anyhow::{Context, Result};
 use image::RgbImage;
 use image::imageops::{FilterType, resize};
 use microscope_core::atlas::{Name, PhotoEntry, PhotosManifest, PixelBox};
+use microscope_core::dataset::{
+    FASHION_MNIST_CLASSES, FASHION_MNIST_LICENSE, FASHION_MNIST_SOURCE,
+};
 use microscope_core::photos::BUNDLED_PHOTOS;
 use microscope_core::preprocess::decode_rgb;
 
@@ -25,6 +29,11 @@ pub enum CorpusKind {
     Bundled,
     /// Bundled photos and the curated Debian wallpapers.
     Full,
+    /// The first `limit` images of the Fashion-MNIST test set, each with its class.
+    FashionMnist {
+        /// How many test images (at most the 10,000 there are).
+        limit: usize,
+    },
 }
 
 /// One photo: provenance and its working copy.
@@ -35,6 +44,8 @@ pub struct CorpusPhoto {
     pub image: RgbImage,
     /// Original pixels per working pixel (at least 1).
     pub scale: f64,
+    /// Its class in a labelled data set.
+    pub class: Option<u32>,
 }
 
 /// The corpus, sorted by id.
@@ -59,7 +70,7 @@ impl CorpusPhoto {
         } else {
             (original.clone(), 1.0)
         };
-        Self { entry, image, scale }
+        Self { entry, image, scale, class: None }
     }
 
     /// A box of the working copy in the original's pixels (clipped to it).
@@ -110,6 +121,9 @@ fn id_from_stem(stem: &str) -> String {
 /// Loads the corpus. Wallpapers that cannot be fetched are skipped with a message (in
 /// `description` too); `images` adds every PNG, JPEG and WebP of a folder (sorted by name).
 pub fn load(kind: CorpusKind, images: Option<&Path>) -> Result<Corpus> {
+    if let CorpusKind::FashionMnist { limit } = kind {
+        return fashion_mnist(limit);
+    }
     let mut photos = Vec::new();
     let mut parts = Vec::new();
     let folder = store::photos()?;
@@ -200,6 +214,47 @@ pub fn load(kind: CorpusKind, images: Option<&Path>) -> Result<Corpus> {
     photos.sort_by(|a, b| a.entry.id.as_str().cmp(b.entry.id.as_str()));
     photos.dedup_by(|b, a| a.entry.id.folded() == b.entry.id.folded());
     Ok(Corpus { photos, description: parts.join("; ") })
+}
+
+/// A photo id for test image `index` of class `class`: `test-00042-sneaker`.
+fn fashion_id(index: usize, class: &str) -> String {
+    let slug: String = class
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    format!("test-{index:05}-{slug}")
+}
+
+/// The first `limit` Fashion-MNIST test images as a corpus, each with its class.
+fn fashion_mnist(limit: usize) -> Result<Corpus> {
+    let (_, test) = crate::dataset::fashion_mnist()?;
+    let side = u32::try_from(test.side)?;
+    let count = limit.min(test.len());
+    let mut photos = Vec::with_capacity(count);
+    for index in 0..count {
+        let (Some(pixels), Some(&label)) = (test.image(index), test.labels.get(index)) else {
+            continue;
+        };
+        let class = FASHION_MNIST_CLASSES.get(usize::from(label)).copied().unwrap_or("unknown");
+        let rgb: Vec<u8> = pixels.iter().flat_map(|&p| [p, p, p]).collect();
+        let image = RgbImage::from_raw(side, side, rgb).context("a test image")?;
+        let source = format!("{FASHION_MNIST_SOURCE}: test image {index}, class {class}");
+        let e = entry(
+            &fashion_id(index, class),
+            &image,
+            source,
+            FASHION_MNIST_LICENSE,
+            "Zalando Research",
+        )?;
+        let mut photo = CorpusPhoto::new(e, &image);
+        photo.class = Some(u32::from(label));
+        photos.push(photo);
+    }
+    photos.sort_by(|a, b| a.entry.id.as_str().cmp(b.entry.id.as_str()));
+    Ok(Corpus {
+        description: format!("the first {count} images of the Fashion-MNIST test set, labelled"),
+        photos,
+    })
 }
 
 impl Corpus {

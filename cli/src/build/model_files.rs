@@ -1,14 +1,17 @@
 //! The files every build (and every shard) writes the same way from the same inputs:
 //! `atlas.json`, `models/<model>/model.json` (graph summary, preprocessing, labels,
-//! provenance with the build settings) and `photos/photos.json`.
+//! provenance with the build settings) and `photos/photos.json`. A build into a folder that
+//! already holds an atlas of other models adds its model: `atlas.json` keeps the others and
+//! `photos.json` becomes the union of both corpora.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use microscope_core::atlas::{
     AtlasIndex, AxisField, BuildInfo, Checkpoint, Framing, GraphSummary, InputSpec, Labels,
-    LayerInfo, ModelEntry, ModelManifest, Name, Provenance, ReceptiveField, Sha256Hex,
-    WeightsProvenance, paths,
+    LayerInfo, ModelEntry, ModelManifest, Name, PhotosManifest, Provenance, ReceptiveField,
+    Sha256Hex, WeightsProvenance, parse_index, parse_photos, paths,
 };
 use microscope_core::graph;
 use microscope_core::labels::{ImagenetLabels, LABELS_SOURCE};
@@ -138,4 +141,105 @@ fn weights_sha256(id: &str) -> Option<Sha256Hex> {
     let bytes = std::fs::read(path).ok()?;
     let provenance: crate::store::Provenance = serde_json::from_slice(&bytes).ok()?;
     Sha256Hex::parse(&provenance.sha256)
+}
+
+/// `new` (an index of one model) joined with the `atlas.json` already in `root`, if any: the
+/// other models kept in their order, this model's entry replaced in place or appended, the
+/// `photos` and `annotations` flags kept if either says so.
+pub fn merged_index(root: &Path, new: AtlasIndex) -> Result<AtlasIndex> {
+    let path = root.join(paths::index().as_str());
+    let Ok(bytes) = std::fs::read(&path) else { return Ok(new) };
+    let mut old = parse_index("atlas.json", &bytes)
+        .with_context(|| format!("{} is damaged; remove it to build afresh", path.display()))?;
+    for entry in new.models {
+        match old.models.iter_mut().find(|m| m.id == entry.id) {
+            Some(slot) => *slot = entry,
+            None => old.models.push(entry),
+        }
+    }
+    old.photos |= new.photos;
+    old.generator = new.generator;
+    Ok(old)
+}
+
+/// `new` joined with the `photos/photos.json` already in `root`, if any: the union of the
+/// photos (sorted by id; a photo of both keeps the new entry) and of the corpus descriptions.
+pub fn merged_photos(root: &Path, new: PhotosManifest) -> Result<PhotosManifest> {
+    let path = root.join(paths::photos_manifest().as_str());
+    let Ok(bytes) = std::fs::read(&path) else { return Ok(new) };
+    let old = parse_photos("photos/photos.json", &bytes)
+        .with_context(|| format!("{} is damaged; remove it to build afresh", path.display()))?;
+    let mut photos: BTreeMap<String, _> =
+        old.photos.into_iter().map(|p| (p.id.as_str().to_owned(), p)).collect();
+    for photo in new.photos {
+        photos.insert(photo.id.as_str().to_owned(), photo);
+    }
+    let corpus = match (old.corpus, new.corpus) {
+        (Some(old), Some(new)) if old.contains(&new) => Some(old),
+        (Some(old), Some(new)) => Some(format!("{old}; {new}")),
+        (old, new) => new.or(old),
+    };
+    Ok(PhotosManifest { corpus, photos: photos.into_values().collect() })
+}
+
+#[cfg(test)]
+mod tests {
+    use microscope_core::atlas::{PhotoEntry, to_json_pretty};
+
+    use super::*;
+
+    fn photo(id: &str, source: &str) -> PhotoEntry {
+        PhotoEntry {
+            id: Name::new(id).unwrap(),
+            width: 28,
+            height: 28,
+            source: source.to_owned(),
+            url: None,
+            license: "MIT".to_owned(),
+            credit: "c".to_owned(),
+            file: None,
+        }
+    }
+
+    #[test]
+    fn a_second_model_joins_the_atlas_and_the_corpora_unite() {
+        let root =
+            std::env::temp_dir().join(format!("microscope-merge-index-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("photos")).unwrap();
+        let a = Name::new("model-a").unwrap();
+        let b = Name::new("model-b").unwrap();
+        // Nothing there yet: the new files as they are.
+        let first = index(&a, "A", None, true);
+        assert_eq!(merged_index(&root, first.clone()).unwrap(), first);
+        std::fs::write(root.join("atlas.json"), to_json_pretty(&first).unwrap()).unwrap();
+        let photos = PhotosManifest {
+            corpus: Some("photos".to_owned()),
+            photos: vec![photo("b", "old"), photo("x", "old")],
+        };
+        std::fs::write(root.join("photos/photos.json"), to_json_pretty(&photos).unwrap()).unwrap();
+
+        let joined = merged_index(&root, index(&b, "B", None, false)).unwrap();
+        let ids: Vec<&str> = joined.models.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["model-a", "model-b"]);
+        assert!(joined.photos, "model-a's photos stay listed");
+        // Rebuilding model-a replaces its entry in place.
+        std::fs::write(root.join("atlas.json"), to_json_pretty(&joined).unwrap()).unwrap();
+        let again = merged_index(&root, index(&a, "A2", None, true)).unwrap();
+        let titles: Vec<&str> = again.models.iter().map(|m| m.title.as_str()).collect();
+        assert_eq!(titles, ["A2", "B"]);
+
+        let new = PhotosManifest {
+            corpus: Some("tests".to_owned()),
+            photos: vec![photo("a", "new"), photo("b", "new")],
+        };
+        let united = merged_photos(&root, new).unwrap();
+        let ids: Vec<(&str, &str)> =
+            united.photos.iter().map(|p| (p.id.as_str(), p.source.as_str())).collect();
+        assert_eq!(ids, [("a", "new"), ("b", "new"), ("x", "old")]);
+        assert_eq!(united.corpus.as_deref(), Some("photos; tests"));
+        std::fs::write(root.join("photos/photos.json"), to_json_pretty(&united).unwrap()).unwrap();
+        let same = PhotosManifest { corpus: Some("tests".to_owned()), photos: Vec::new() };
+        assert_eq!(merged_photos(&root, same).unwrap().corpus.as_deref(), Some("photos; tests"));
+        std::fs::remove_dir_all(root).unwrap();
+    }
 }

@@ -32,6 +32,8 @@ pub struct ExampleOut {
     pub activation: f32,
     /// The crop at [`EXAMPLE_TILE`] pixels.
     pub tile: RgbImage,
+    /// The photo's class in a labelled data set.
+    pub class: Option<u32>,
 }
 
 /// Everything that goes into one unit.
@@ -150,6 +152,7 @@ pub fn write_unit(
                         photo: e.photo.clone(),
                         crop: e.crop,
                         activation: e.activation,
+                        class: e.class,
                     })
                     .collect(),
             }))

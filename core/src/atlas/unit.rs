@@ -129,6 +129,10 @@ pub struct Example {
     pub crop: PixelBox,
     /// The unit's activation there.
     pub activation: f32,
+    /// The example's class in a labelled data set (an index into the model's
+    /// `labels.names`); absent for unlabelled photos.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<u32>,
 }
 
 /// A rectangle of a photo, in its pixels.

@@ -483,6 +483,25 @@ impl Verifier<'_> {
                 }
             }
         }
+        if let Some(examples) = &unit.dataset_examples {
+            let lists = [("top", &examples.top), ("bottom", &examples.bottom)];
+            for (field, list) in lists {
+                let Some(list) = list else { continue };
+                for (i, example) in list.examples.iter().enumerate() {
+                    let Some(class) = example.class else { continue };
+                    let known = model.labels.as_ref().map_or(0, |l| l.names.len());
+                    if class as usize >= known {
+                        self.error(AtlasError::field(
+                            file,
+                            format!("dataset_examples.{field}.examples[{i}].class"),
+                            Problem::Inconsistent(format!(
+                                "class {class} is past the model's {known} labels"
+                            )),
+                        ));
+                    }
+                }
+            }
+        }
         if let (Some(classes), Some(labels)) = (&unit.top_classes, &model.labels) {
             for (i, class) in classes.iter().enumerate() {
                 if class.class as usize >= labels.names.len() {

@@ -55,6 +55,14 @@ pub enum ModelError {
         /// What does not fit.
         reason: String,
     },
+    /// The weights do not fit a model built in code (a missing or misshapen tensor).
+    #[error("the weights do not fit `{model}`: {reason}")]
+    Weights {
+        /// The model's id.
+        model: String,
+        /// What does not fit.
+        reason: String,
+    },
     /// The graph cannot be built, analysed or run (see [`crate::graph::GraphError`]).
     #[cfg(feature = "ml")]
     #[error(transparent)]

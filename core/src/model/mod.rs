@@ -9,6 +9,8 @@
 //! - [`catalogue`] (feature `ml`): the curated layer catalogue of a graph.
 //! - `loaded` (feature `ml`): [`Model`], a graph executable on a device with its catalogue,
 //!   input spec and source; it implements [`Network`](crate::network::Network).
+//! - `named` (feature `ml`): [`Model::from_named_weights`], a model by id (built-in or the
+//!   fashion-cnn trained here) from its weights, as the in-browser renderer loads them.
 //!
 //! The architecture tables and layer names are plain data and build without burn, so the
 //! viewer can use them without the tensor code.
@@ -23,6 +25,8 @@ mod builder;
 pub mod catalogue;
 #[cfg(feature = "ml")]
 mod loaded;
+#[cfg(feature = "ml")]
+mod named;
 #[cfg(all(test, feature = "ml"))]
 mod reference_tests;
 

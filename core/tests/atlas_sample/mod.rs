@@ -276,11 +276,13 @@ pub fn unit(
                     photo: name("coffee"),
                     crop: PixelBox { x: 0, y: 0, width: 20, height: 20 },
                     activation: 5.5,
+                    class: None,
                 },
                 Example {
                     photo: name("chelsea"),
                     crop: PixelBox { x: 400, y: 250, width: 51, height: 50 },
                     activation: 2.0,
+                    class: None,
                 },
             ],
         }),
@@ -290,6 +292,7 @@ pub fn unit(
                 photo: name("chelsea"),
                 crop: PixelBox { x: 1, y: 2, width: 3, height: 4 },
                 activation: -1.25,
+                class: None,
             }],
         }),
     });
