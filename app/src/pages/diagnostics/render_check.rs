@@ -5,12 +5,11 @@
 
 use leptos::prelude::*;
 use microscope_core::protocol::{
-    ComputePath, ModelRef, Picture, RenderSettings, RendererEvent, RendererRequest, WeightsFormat,
+    ComputePath, ModelRef, RenderSettings, RendererEvent, RendererRequest, WeightsFormat,
     WorkerMemory,
 };
-use wasm_bindgen::{Clamped, JsCast};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
+use crate::picture;
 use crate::renderer_client;
 
 /// The model the check renders, and where the atlas keeps its weights.
@@ -85,31 +84,6 @@ impl Check {
     }
 }
 
-/// Draws an RGBA picture on the canvas with id `canvas_id` (resizing it to fit).
-fn draw(canvas_id: &str, picture: &Picture) {
-    let Some(canvas) = document()
-        .get_element_by_id(canvas_id)
-        .and_then(|element| element.dyn_into::<HtmlCanvasElement>().ok())
-    else {
-        return;
-    };
-    canvas.set_width(picture.width);
-    canvas.set_height(picture.height);
-    let context = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|context| context.dyn_into::<CanvasRenderingContext2d>().ok());
-    let data = ImageData::new_with_u8_clamped_array_and_sh(
-        Clamped(&picture.rgba),
-        picture.width,
-        picture.height,
-    );
-    if let (Some(context), Ok(data)) = (context, data) {
-        let _ = context.put_image_data(&data, 0.0, 0.0);
-    }
-}
-
 /// A real render of one objective, for checking the renderer on this browser.
 #[component]
 pub fn RenderCheck() -> impl IntoView {
@@ -156,7 +130,7 @@ pub fn RenderCheck() -> impl IntoView {
                         }
                     });
                     if let Some(picture) = preview {
-                        draw("render-canvas", &picture);
+                        picture::draw_on("render-canvas", &picture);
                     }
                 }
                 RendererEvent::RenderDone {
@@ -169,7 +143,7 @@ pub fn RenderCheck() -> impl IntoView {
                     ..
                 } => {
                     if let Some(picture) = images.first() {
-                        draw("render-canvas", picture);
+                        picture::draw_on("render-canvas", picture);
                     }
                     check.set(Check::Done { path, objectives, elapsed_ms, cancelled, memory });
                     ended.update(|n| *n += 1);
