@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use microscope_core::atlas::Checkpoint;
 
-use crate::atlas::{asset_url, load_unit};
+use crate::atlas::{asset_url, load_layer, load_unit};
 use crate::components::placeholder::Placeholder;
 use crate::number::percent;
 
@@ -92,6 +92,12 @@ pub fn Timeline(
                 move || {
                     let (model, layer, id) = (model.clone(), layer.clone(), id.clone());
                     async move {
+                        // The layer says whether the unit has a channel image there, so an
+                        // unbuilt unit costs no failed request.
+                        let built = load_layer(&model, &id, &layer).await.ok()?;
+                        if !built.coverage.channel.contains(unit) {
+                            return None;
+                        }
                         let manifest = load_unit(&model, &id, &layer, unit).await.ok()?;
                         manifest.feature_visualizations.channel.as_ref().map(|r| r.image.path.clone())
                     }
