@@ -142,6 +142,31 @@ async fn unit_timeline_moves_across_checkpoints() {
     let deep = at(&browser, "step-5").await;
     assert_eq!(deep["fv"], middle["fv"]);
     browser.screenshot("timeline deep link step-5").await.unwrap();
+
+    // The in-browser renderer fills a technique the atlas lacks at that checkpoint (neuron),
+    // on the trained model's own weights: the render raises its objective.
+    page::open(
+        &browser,
+        &format!("{path}?checkpoint=step-5&technique=neuron&path=cpu&render=1&steps=6&size=28"),
+        PAGE_TIMEOUT,
+    )
+    .await
+    .unwrap();
+    let render = until(
+        &browser,
+        "the neuron render at step-5",
+        "const p = document.getElementById('live-render'); if (!p) return null;\
+         const d = p.dataset;\
+         if (d.state === 'failed') return { state: d.state, text: p.innerText };\
+         return d.state === 'done' ? { state: d.state, start: Number(d.objectiveStart),\
+           end: Number(d.objectiveEnd), path: d.path } : null;",
+    )
+    .await;
+    assert_eq!(render["state"], "done", "{render}");
+    assert_eq!(render["path"], "cpu", "{render}");
+    let (start, end) = (render["start"].as_f64().unwrap(), render["end"].as_f64().unwrap());
+    assert!(end > start, "the render raised its objective: {render}");
+    browser.screenshot("timeline neuron rendered in the browser at step-5").await.unwrap();
     drop(browser);
     std::fs::remove_dir_all(dir).ok();
 }

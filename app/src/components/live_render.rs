@@ -13,7 +13,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use microscope_core::atlas::ModelManifest;
-use microscope_core::model::ModelId;
+use microscope_core::model::builds_from_named_weights;
 use microscope_core::protocol::{
     ComputePath, ModelRef, RenderSettings, RendererEvent, RendererRequest, WeightsFormat,
 };
@@ -117,12 +117,12 @@ pub struct RenderJob {
     pub file_stem: String,
 }
 
-/// How the renderer gets an atlas model's weights at `checkpoint`: a built-in organism's
-/// safetensors, or an imported model's ONNX file, both in the checkpoint's folder
-/// (`docs/atlas-format.md`, "Model weights").
+/// How the renderer gets an atlas model's weights at `checkpoint`: the safetensors of a built-in
+/// organism or of the fashion-cnn trained here, or an imported model's ONNX file, both in the
+/// checkpoint's folder (`docs/atlas-format.md`, "Model weights").
 pub fn model_ref(model: &ModelManifest, checkpoint: &str) -> ModelRef {
     let folder = format!("{}models/{}/checkpoints/{checkpoint}/", atlas_base(), model.id);
-    if model.id.as_str().parse::<ModelId>().is_ok() {
+    if builds_from_named_weights(model.id.as_str()) {
         return ModelRef {
             id: model.id.as_str().to_owned(),
             url: format!("{folder}weights.safetensors"),

@@ -52,6 +52,16 @@ pub enum ModelId {
     EfficientNetLite2,
 }
 
+/// The id of the small convolutional net `microscope train` trains on Fashion-MNIST.
+pub const FASHION_CNN_ID: &str = "fashion-cnn";
+
+/// Whether core builds model `id` from its name and a `weights.safetensors` file alone (no
+/// graph file): the built-in organisms and the fashion-cnn trained here. Other models of an
+/// atlas are imported ONNX graphs.
+pub fn builds_from_named_weights(id: &str) -> bool {
+    id.parse::<ModelId>().is_ok() || id == FASHION_CNN_ID
+}
+
 /// One stage of the stage table: `repeats` blocks with the same kernel and expansion, the first
 /// of which has `stride` (the others stride 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -317,6 +327,17 @@ impl Architecture {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn built_ins_and_the_trained_cnn_build_from_named_weights_others_do_not() {
+        for id in ["efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2", "fashion-cnn"]
+        {
+            assert!(builds_from_named_weights(id), "{id}");
+        }
+        for id in ["my-import", "fashion-cnn@step-0", "", "EfficientNet-Lite0"] {
+            assert!(!builds_from_named_weights(id), "{id}");
+        }
+    }
 
     /// A checkpoint of the right shapes for `model`, filled with small deterministic values
     /// (positive running variances) and a `num_batches_tracked` extra per batch norm.

@@ -31,8 +31,9 @@ mod named;
 mod reference_tests;
 
 pub use architecture::{
-    Architecture, BN_EPS, BlockSpec, ExpectedTensor, HEAD_CHANNELS, INPUT_CHANNELS, ModelId,
-    NUM_CLASSES, STEM_CHANNELS, STEM_KERNEL, STEM_STRIDE, Stage,
+    Architecture, BN_EPS, BlockSpec, ExpectedTensor, FASHION_CNN_ID, HEAD_CHANNELS, INPUT_CHANNELS,
+    ModelId, NUM_CLASSES, STEM_CHANNELS, STEM_KERNEL, STEM_STRIDE, Stage,
+    builds_from_named_weights,
 };
 pub use error::ModelError;
 pub use layers::LayerId;

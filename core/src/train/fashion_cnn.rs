@@ -16,7 +16,7 @@ use crate::network::InputSpec;
 use crate::weights::{NamedTensor, TensorMap};
 
 /// The model's id.
-pub const FASHION_CNN_ID: &str = "fashion-cnn";
+pub use crate::model::FASHION_CNN_ID;
 
 /// Every parameter: name and shape. Convolution weights are `[C_out, C_in, 3, 3]`; fully
 /// connected weights `[in, out]` (as [`crate::graph::Linear`] holds them).
