@@ -15,7 +15,7 @@ use microscope_e2e::test_atlas::{
     FASHION_CHECKPOINTS, FASHION_MODEL, fashion_mnist_available, write_fashion_timeline,
 };
 use microscope_e2e::{
-    Browser, BrowserOptions, Fallback, PAGE_TIMEOUT, ServerConfig, StaticServer, page, serial,
+    Browser, BrowserOptions, COMPUTE_TIMEOUT, Fallback, PAGE_TIMEOUT, ServerConfig, StaticServer, page, serial,
 };
 use serde_json::{Value as Json, json};
 
@@ -23,8 +23,13 @@ use serde_json::{Value as Json, json};
 const DATA_TIMEOUT: Duration = Duration::from_secs(20);
 
 async fn until(browser: &Browser, what: &str, script: &str) -> Json {
+    until_within(browser, DATA_TIMEOUT, what, script).await
+}
+
+/// [`until`] with its own time limit.
+async fn until_within(browser: &Browser, limit: Duration, what: &str, script: &str) -> Json {
     browser
-        .wait_until(what, DATA_TIMEOUT, async || {
+        .wait_until(what, limit, async || {
             let value = browser.execute(script, Vec::new()).await?;
             Ok((!value.is_null() && value != json!(false)).then_some(value))
         })
@@ -152,8 +157,9 @@ async fn unit_timeline_moves_across_checkpoints() {
     )
     .await
     .unwrap();
-    let render = until(
+    let render = until_within(
         &browser,
+        COMPUTE_TIMEOUT,
         "the neuron render at step-5",
         "const p = document.getElementById('live-render'); if (!p) return null;\
          const d = p.dataset;\
