@@ -15,7 +15,8 @@ use microscope_e2e::test_atlas::{
     FASHION_CHECKPOINTS, FASHION_MODEL, fashion_mnist_available, write_fashion_timeline,
 };
 use microscope_e2e::{
-    Browser, BrowserOptions, COMPUTE_TIMEOUT, Fallback, PAGE_TIMEOUT, ServerConfig, StaticServer, page, serial,
+    Browser, BrowserOptions, COMPUTE_TIMEOUT, Fallback, PAGE_TIMEOUT, ServerConfig, StaticServer,
+    page, serial,
 };
 use serde_json::{Value as Json, json};
 
