@@ -268,3 +268,33 @@ async fn without_an_adapter_the_cpu_renders_a_unit_that_lacks_its_image() {
     browser.close().await.unwrap();
     std::fs::remove_dir_all(&atlas).ok();
 }
+
+#[tokio::test]
+async fn a_layer_page_renders_its_deep_dream() {
+    let _one_browser = serial::exclusive().await;
+    let Some(atlas) = atlas("dream") else { return };
+    let server = serve(&atlas);
+    let browser = launch(BrowserOptions::without_webgpu(), &server).await;
+    let info = page::open(
+        &browser,
+        &format!("/models/{LITE0_MODEL}/{LITE0_LAYER}?render=1&size=32&steps=4"),
+        PAGE_TIMEOUT,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(info.page, "layer", "{}", info.text);
+    assert!(browser.exists("#deep-dream #live-render").await.unwrap(), "the DeepDream panel");
+    let done = wait_panel(&browser, "the layer's DeepDream", RENDER_TIMEOUT, ended).await;
+    let shot = browser.screenshot("live render layer deepdream").await.unwrap();
+    assert_eq!(done.state, "done", "{done:?}\nscreenshot: {}", shot.display());
+    assert_eq!((done.path.as_str(), done.step), ("cpu", 4), "{done:?}");
+    let (start, end) = (done.start.unwrap(), done.end.unwrap());
+    assert!(end > start, "the dream should excite the layer more than the noise: {done:?}");
+    let image = wait_panel(&browser, "the dream image", PAGE_TIMEOUT, |p| {
+        p.images.first().is_some_and(|w| *w > 0)
+    })
+    .await;
+    assert_eq!(image.images, vec![32]);
+    browser.close().await.unwrap();
+    std::fs::remove_dir_all(&atlas).ok();
+}

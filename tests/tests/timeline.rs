@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 use fantoccini::key::Key;
+use microscope_core::dataset::FASHION_MNIST_CLASSES;
 use microscope_e2e::test_atlas::{
     FASHION_CHECKPOINTS, FASHION_MODEL, fashion_mnist_available, write_fashion_timeline,
 };
@@ -148,6 +149,19 @@ async fn unit_timeline_moves_across_checkpoints() {
     let deep = at(&browser, "step-5").await;
     assert_eq!(deep["fv"], middle["fv"]);
     browser.screenshot("timeline deep link step-5").await.unwrap();
+
+    // Its dataset examples are labelled test images: each says its class.
+    let classes = until(
+        &browser,
+        "the examples' classes",
+        "const c = [...document.querySelectorAll('#examples-top .example')]\
+           .map(e => (e.querySelector('.class') || {}).innerText || '');\
+         return c.length > 0 ? c : null;",
+    )
+    .await;
+    for class in classes.as_array().unwrap() {
+        assert!(FASHION_MNIST_CLASSES.contains(&class.as_str().unwrap()), "{classes}");
+    }
 
     // The in-browser renderer fills a technique the atlas lacks at that checkpoint (neuron),
     // on the trained model's own weights: the render raises its objective.

@@ -27,7 +27,7 @@ pub fn explanation(technique: Technique) -> &'static str {
         }
         Technique::Histogram => "How often each activation value occurs over the photo corpus.",
         Technique::TopClasses => {
-            "The ImageNet classes this unit pushes up most through the rest of the network."
+            "The output classes this unit pushes up most through the rest of the network."
         }
         Technique::Circuits => {
             "The units of the previous layer with the strongest weights into this one, and the units \

@@ -1,5 +1,6 @@
 //! `/models/:model/:layer`: every unit of a layer as a virtualised grid of sprite-sheet
-//! thumbnails, by technique, with a filter by unit number, label or top class.
+//! thumbnails, by technique, with a filter by unit number, label or top class; and the
+//! layer's DeepDream, rendered in the browser (settings from the URL as on the unit page).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,9 +11,11 @@ use leptos_router::components::A;
 use microscope_core::atlas::{LayerManifest, Technique};
 
 use crate::atlas::{LayerCtx, Lookup, load_annotations, load_unit, resolve_layer};
+use crate::components::live_render::{LiveRender, RenderJob, model_ref};
 use crate::components::load_error::LoadErrorBox;
 use crate::components::unit_grid::{GridSource, UnitGrid};
 use crate::layout::{Loading, Page};
+use crate::pages::live_settings::{UrlRenderSettings, dream_objective};
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::{name_param, query_param};
 
@@ -233,5 +236,65 @@ fn found(ctx: LayerCtx) -> impl IntoView {
             </span>
         </div>
         <UnitGrid source=source units=shown technique=technique.into()/>
+        {deep_dream(&ctx)}
+    }
+}
+
+/// Size of the DeepDream image on the page.
+const DREAM_DISPLAY_PX: u32 = 320;
+
+/// The layer's DeepDream: an image optimised to excite every unit of the layer at once,
+/// rendered in the browser on demand and kept in the browser's cache under its settings.
+fn deep_dream(ctx: &LayerCtx) -> impl IntoView + use<> {
+    let model = &ctx.model.model;
+    let layer = ctx.info().name.as_str().to_owned();
+    let settings = UrlRenderSettings::from_query();
+    let seed = query_param("seed").get_untracked().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+    let (size_px, steps) = (settings.size_px(), settings.steps());
+    let job = RenderJob {
+        model: model_ref(model, &ctx.checkpoint),
+        settings: microscope_core::protocol::RenderSettings {
+            objective: dream_objective(&layer),
+            size_px,
+            steps,
+            seed,
+            batch: 1,
+            preview_every: (steps / 16).clamp(1, 8),
+        },
+        cache_key: Some(format!(
+            "{}/{}/{layer}/deepdream?seed={seed}&size={size_px}&steps={steps}",
+            model.id, ctx.checkpoint
+        )),
+        file_stem: format!("{}-{layer}-deepdream-seed{seed}-{size_px}px", model.id),
+    };
+    let placeholder = move || {
+        view! {
+            <div class="placeholder" role="img" aria-label="No DeepDream yet"
+                style=format!("width:{DREAM_DISPLAY_PX}px;height:{DREAM_DISPLAY_PX}px")>
+                <span>"No DeepDream of this layer yet: render it in your browser."</span>
+            </div>
+        }
+    };
+    let auto_start = settings.auto_start();
+    let panel = match settings.forced_path() {
+        Some(path) => view! {
+            <LiveRender job=job forced_path=path auto_start=auto_start display_px=DREAM_DISPLAY_PX placeholder=placeholder/>
+        }
+        .into_any(),
+        None => view! {
+            <LiveRender job=job auto_start=auto_start display_px=DREAM_DISPLAY_PX placeholder=placeholder/>
+        }
+        .into_any(),
+    };
+    view! {
+        <section class="deep-dream" aria-labelledby="dream-heading" id="deep-dream">
+            <h2 id="dream-heading">"DeepDream"</h2>
+            <p class="explain">
+                "An image optimised from noise to excite every unit of this layer at once: the \
+                 textures and parts the whole layer responds to, mixed together. It is rendered \
+                 here, in your browser, from the model's weights."
+            </p>
+            {panel}
+        </section>
     }
 }

@@ -7,6 +7,7 @@ pub mod explain;
 pub mod home;
 pub mod lab;
 pub mod layer;
+pub mod live_settings;
 pub mod model;
 pub mod not_found;
 pub mod search;

@@ -29,9 +29,9 @@ use crate::components::sprite::SpriteTile;
 use crate::components::timeline::Timeline;
 use crate::components::top_classes::TopClassesChart;
 use crate::download::download_png;
-use crate::gpu::PathChoice;
 use crate::layout::{Loading, Page};
 use crate::pages::explain::explanation;
+use crate::pages::live_settings::{UrlRenderSettings, technique_objective};
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::{query_param, unit_route};
 use crate::site;
@@ -43,35 +43,6 @@ const THUMB: u32 = 96;
 /// The feature-visualization techniques, in tab order.
 const FV: [Technique; 4] =
     [Technique::Channel, Technique::Neuron, Technique::Negative, Technique::Diversity];
-/// Browser renders by default: small enough to finish in about a minute on a CPU in wasm.
-const RENDER_SIZE_PX: u32 = 64;
-const RENDER_STEPS: u32 = 64;
-/// Images of a diversity render (as in the atlas).
-const DIVERSITY_BATCH: u32 = 4;
-
-/// A layer name in the objective grammar: bare when it can be, else quoted.
-fn layer_text(layer: &str) -> String {
-    let mut chars = layer.chars();
-    let bare = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '/')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/'));
-    if bare {
-        layer.to_owned()
-    } else {
-        format!("\"{}\"", layer.replace('\\', "\\\\").replace('"', "\\\""))
-    }
-}
-
-/// The objective of a technique for one unit (core's grammar) and how many images it makes.
-fn technique_objective(technique: Technique, layer: &str, unit: u32) -> (String, u32) {
-    let layer = layer_text(layer);
-    match technique {
-        Technique::Neuron => (format!("neuron({layer}:{unit})"), 1),
-        Technique::Negative => (format!("-{layer}:{unit}"), 1),
-        Technique::Diversity => (format!("{layer}:{unit} + diversity({layer})"), DIVERSITY_BATCH),
-        _ => (format!("{layer}:{unit}"), 1),
-    }
-}
-
 /// The unit page.
 #[component]
 pub fn UnitPage() -> impl IntoView {
@@ -299,8 +270,8 @@ fn unit_body(
                         .flat_map(|list| list.examples.iter().map(|e| e.photo.as_str().to_owned()))
                         .collect();
                     view! {
-                        {example_list("top", "Top: where it responds most", examples.top)}
-                        {example_list("bottom", "Bottom: where it responds least", examples.bottom)}
+                        {example_list("top", "Top: where it responds most", examples.top, &names)}
+                        {example_list("bottom", "Bottom: where it responds least", examples.bottom, &names)}
                         {photo_credits(photos)}
                     }.into_any()
                 }
@@ -367,8 +338,7 @@ fn fv_section(
         ctx.unit
     );
     let (layer_name, unit_index) = (ctx.layer.info().name.as_str().to_owned(), ctx.unit);
-    let (size_param, steps_param) = (query_param("size"), query_param("steps"));
-    let (path_param, render_param) = (query_param("path"), query_param("render"));
+    let settings = UrlRenderSettings::from_query();
     let tabs = FV
         .into_iter()
         .map(|t| {
@@ -402,14 +372,7 @@ fn fv_section(
             None => String::new(),
         };
         let images = if renderings.is_empty() {
-            let size_px = size_param
-                .get()
-                .and_then(|s| s.parse::<u32>().ok())
-                .map_or(RENDER_SIZE_PX, |s| s.clamp(16, 512));
-            let steps = steps_param
-                .get()
-                .and_then(|s| s.parse::<u32>().ok())
-                .map_or(RENDER_STEPS, |s| s.clamp(1, 8192));
+            let (size_px, steps) = (settings.size_px(), settings.steps());
             let seed = wanted_seed.unwrap_or(0);
             let (objective, batch) = technique_objective(t, &layer_name, unit_index);
             let lab_href = format!(
@@ -430,8 +393,8 @@ fn fv_section(
                 cache_key: Some(format!("{key_base}/{t}?seed={seed}&size={size_px}&steps={steps}")),
                 file_stem: format!("{file_stem}-{t}-seed{seed}-{size_px}px"),
             };
-            let forced = path_param.get().and_then(|p| PathChoice::parse_path(&p));
-            let auto_start = render_param.get().is_some_and(|r| r == "1" || r == "true");
+            let forced = settings.forced_path();
+            let auto_start = settings.auto_start();
             let technique = t.as_str();
             let placeholder =
                 move || view! { <Placeholder technique=technique size=LARGE note=note.clone()/> };
@@ -506,11 +469,13 @@ fn fv_section(
     }
 }
 
-/// One list of dataset examples: tiles of its sheet (or placeholders) with activations.
+/// One list of dataset examples: tiles of its sheet (or placeholders) with activations, and
+/// each example's class when the data set is labelled (`names`: the model's label names).
 fn example_list(
     id: &'static str,
     heading: &'static str,
     list: Option<ExampleList>,
+    names: &[String],
 ) -> impl IntoView + use<> {
     let Some(list) = list else {
         return view! { <h3>{heading}</h3><p class="muted">"None in the atlas."</p> }.into_any();
@@ -521,6 +486,9 @@ fn example_list(
         .enumerate()
         .map(|(i, example)| {
             let tile = list.sheet.as_ref().and_then(|sheet| sheet.tile(i as u32).map(|tile| (sheet.clone(), tile)));
+            let class = example.class.map(|c| {
+                names.get(c as usize).cloned().unwrap_or_else(|| format!("class {c}"))
+            });
             let label = format!("{} at ({}, {}), activation {:.3}", example.photo, example.crop.x, example.crop.y, example.activation);
             let image = match tile {
                 Some((sheet, tile)) => view! { <SpriteTile sheet=sheet tile=tile size=THUMB label=label.clone()/> }.into_any(),
@@ -530,6 +498,7 @@ fn example_list(
                 <li class="example" title=label>
                     {image}
                     <span class="activation">{format!("{:.3}", example.activation)}</span>
+                    {class.map(|class| view! { <span class="class">{class}</span> })}
                     <span class="photo muted">{example.photo.as_str().to_owned()}</span>
                 </li>
             }
