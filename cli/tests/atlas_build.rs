@@ -31,7 +31,7 @@ fn build_args(out: &Path) -> Vec<String> {
         "--techniques",
         "all",
         "--steps",
-        "6",
+        "12",
         "--size",
         "24",
         "--fv-batch",
@@ -175,7 +175,7 @@ fn a_build_killed_twice_and_resumed_equals_an_uninterrupted_one() {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        let delay = random_delay(0, 1500);
+        let delay = random_delay(0, 250);
         std::thread::sleep(delay);
         let finished = child.try_wait().expect("poll").is_some();
         child.kill().ok();

@@ -9,30 +9,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use serde_json::Value;
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("MICROSCOPE_FASHION_MNIST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/share/datasets/fashion-mnist"))
-}
+mod fashion;
 
-fn microscope(cache: &Path, args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_microscope"))
-        .args(args)
-        .env("MICROSCOPE_CACHE", cache)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "microscope {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
+use fashion::microscope;
 
 fn json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
@@ -40,13 +23,7 @@ fn json(path: &Path) -> Value {
 
 #[test]
 fn a_trained_model_is_built_at_every_checkpoint() {
-    if !data_dir().join("train-images-idx3-ubyte.gz").exists()
-        && !data_dir().join("train-images-idx3-ubyte").exists()
-    {
-        if std::env::var_os("MICROSCOPE_REQUIRE_DATA").is_some_and(|v| v == "1") {
-            panic!("MICROSCOPE_REQUIRE_DATA=1 but Fashion-MNIST is missing in {:?}", data_dir());
-        }
-        eprintln!("SKIPPED: Fashion-MNIST is missing (apt-get install dataset-fashion-mnist)");
+    if fashion::skip_without_data() {
         return;
     }
     let root = std::env::temp_dir().join(format!("microscope-cp-atlas-{}", std::process::id()));
@@ -55,22 +32,7 @@ fn a_trained_model_is_built_at_every_checkpoint() {
     let atlas_arg = atlas.to_str().unwrap();
     microscope(
         &cache,
-        &[
-            "train",
-            "--quiet",
-            "--batch",
-            "32",
-            "--train-limit",
-            "640",
-            "--test-limit",
-            "500",
-            "--lr",
-            "0.002",
-            "--steps",
-            "20",
-            "--checkpoints",
-            "0,5,20",
-        ],
+        &[&fashion::TINY[..], &["--steps", "20", "--checkpoints", "0,5,20"]].concat(),
     );
     let build = [
         "build",

@@ -9,29 +9,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("MICROSCOPE_FASHION_MNIST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/share/datasets/fashion-mnist"))
-}
+mod fashion;
 
-fn microscope(cache: &Path, args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_microscope"))
-        .args(args)
-        .env("MICROSCOPE_CACHE", cache)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "microscope {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
+use fashion::microscope;
 
 fn manifest(cache: &Path) -> Value {
     let path = cache.join("trained/fashion-cnn/manifest.json");
@@ -42,34 +26,15 @@ fn checkpoint(manifest: &Value, step: u64) -> &Value {
     manifest["checkpoints"].as_array().unwrap().iter().find(|c| c["step"] == step).unwrap()
 }
 
-const TINY: [&str; 10] = [
-    "train",
-    "--quiet",
-    "--batch",
-    "32",
-    "--train-limit",
-    "640",
-    "--test-limit",
-    "500",
-    "--lr",
-    "0.002",
-];
-
 #[test]
 fn a_tiny_run_is_deterministic_resumable_and_loadable() {
-    if !data_dir().join("train-images-idx3-ubyte.gz").exists()
-        && !data_dir().join("train-images-idx3-ubyte").exists()
-    {
-        if std::env::var_os("MICROSCOPE_REQUIRE_DATA").is_some_and(|v| v == "1") {
-            panic!("MICROSCOPE_REQUIRE_DATA=1 but Fashion-MNIST is missing in {:?}", data_dir());
-        }
-        eprintln!("SKIPPED: Fashion-MNIST is missing (apt-get install dataset-fashion-mnist)");
+    if fashion::skip_without_data() {
         return;
     }
     let root = std::env::temp_dir().join(format!("microscope-train-test-{}", std::process::id()));
     let (a, b) = (root.join("a"), root.join("b"));
     let run = |cache: &Path, steps: &str, checkpoints: &str| {
-        let mut args = TINY.to_vec();
+        let mut args = fashion::TINY.to_vec();
         args.extend(["--steps", steps, "--checkpoints", checkpoints]);
         microscope(cache, &args)
     };

@@ -429,6 +429,21 @@ impl Browser {
         }
     }
 
+    /// Runs `script` in the page until it returns something other than `null` or `false`, and
+    /// returns that; fails like [`Browser::wait_until`].
+    pub async fn wait_for_script(
+        &self,
+        what: &str,
+        timeout: Duration,
+        script: &str,
+    ) -> Result<Json> {
+        self.wait_until(what, timeout, async || {
+            let value = self.execute(script, Vec::new()).await?;
+            Ok((!value.is_null() && value != json!(false)).then_some(value))
+        })
+        .await
+    }
+
     /// Saves a PNG of the viewport as `<screenshot folder>/<name>.png` and returns its path.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         let png = self

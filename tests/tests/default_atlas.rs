@@ -64,13 +64,7 @@ async fn start() -> (StaticServer, Browser) {
 
 /// Waits until `script` returns something other than `null`/`false`, and returns it.
 async fn poll(browser: &Browser, what: &str, script: &str) -> Json {
-    browser
-        .wait_until(what, DATA_TIMEOUT, async || {
-            let value = browser.execute(script, Vec::new()).await?;
-            Ok((!value.is_null() && value != json!(false)).then_some(value))
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
+    browser.wait_for_script(what, DATA_TIMEOUT, script).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn visit(browser: &Browser, path: &str, expected_page: &str) {
@@ -227,7 +221,7 @@ async fn the_1280_unit_head_layer_grid_paints_within_a_second() {
 }
 
 /// A visitor's walk: home → model (architecture picture) → a layer → a unit; search by
-/// "layer:unit" and by class; compare; the embed card. Every page opened cold has no broken
+/// "layer:unit" and by class; compare; the embed card; the fashion-cnn's timeline. Every page opened cold has no broken
 /// image and no console error.
 #[tokio::test]
 #[ignore = "needs the default atlas (scripts/default-atlas.sh)"]
@@ -277,6 +271,18 @@ async fn every_page_works_on_the_default_atlas() {
     visit(&browser, &format!("/embed/models/{MODEL}/{LAYER}/0"), "embed").await;
     all_images_load(&browser, "embed").await;
     browser.screenshot("default atlas embed").await.unwrap();
+
+    // The fashion-cnn trained here: a unit page with its timeline over the 7 checkpoints.
+    visit(&browser, "/models/fashion-cnn/conv3/0", "unit").await;
+    let strip = poll(
+        &browser,
+        "the timeline",
+        "const n = document.querySelectorAll('#timeline-strip li').length; return n > 0 ? n : null;",
+    )
+    .await;
+    assert_eq!(strip, json!(7), "one thumbnail per checkpoint");
+    all_images_load(&browser, "the fashion-cnn unit page").await;
+    browser.screenshot("default atlas fashion-cnn timeline").await.unwrap();
 
     let errors = browser.console_errors().await.unwrap();
     assert!(errors.is_empty(), "console errors: {errors:?}");

@@ -30,13 +30,7 @@ async fn until(browser: &Browser, what: &str, script: &str) -> Json {
 
 /// [`until`] with its own time limit.
 async fn until_within(browser: &Browser, limit: Duration, what: &str, script: &str) -> Json {
-    browser
-        .wait_until(what, limit, async || {
-            let value = browser.execute(script, Vec::new()).await?;
-            Ok((!value.is_null() && value != json!(false)).then_some(value))
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
+    browser.wait_for_script(what, limit, script).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// What the timeline shows once every thumbnail has settled: the slider's value and label,

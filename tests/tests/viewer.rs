@@ -38,13 +38,7 @@ async fn launch(server: &StaticServer, options: BrowserOptions) -> Browser {
 
 /// Waits until `script` returns something other than `null`/`false`, and returns it.
 async fn until(browser: &Browser, what: &str, script: &str) -> Json {
-    browser
-        .wait_until(what, DATA_TIMEOUT, async || {
-            let value = browser.execute(script, Vec::new()).await?;
-            Ok((!value.is_null() && value != json!(false)).then_some(value))
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
+    browser.wait_for_script(what, DATA_TIMEOUT, script).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn run(browser: &Browser, script: &str) -> Json {

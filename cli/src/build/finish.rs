@@ -47,7 +47,8 @@ pub fn finish(root: &Path) -> Result<usize> {
     Ok(written)
 }
 
-/// Derives one layer; false when it has no units.
+/// Derives one layer; false when it has no units (it then gets a manifest with nothing built,
+/// so a viewer asking for it learns that without a failed request).
 fn finish_layer(
     root: &Path,
     source: &FolderSource,
@@ -70,6 +71,15 @@ fn finish_layer(
         }
     }
     if manifests.is_empty() {
+        let empty = LayerManifest {
+            model: model.clone(),
+            checkpoint: checkpoint.clone(),
+            layer: layer.clone(),
+            units,
+            coverage: Coverage::default(),
+            sheets: LayerSheets::default(),
+        };
+        write_manifest(root, &empty)?;
         return Ok(false);
     }
     let coverage = Coverage::of_units(&manifests);
