@@ -70,18 +70,6 @@ fn finish_layer(
             manifests.push(manifest);
         }
     }
-    if manifests.is_empty() {
-        let empty = LayerManifest {
-            model: model.clone(),
-            checkpoint: checkpoint.clone(),
-            layer: layer.clone(),
-            units,
-            coverage: Coverage::default(),
-            sheets: LayerSheets::default(),
-        };
-        write_manifest(root, &empty)?;
-        return Ok(false);
-    }
     let coverage = Coverage::of_units(&manifests);
     let sheets_dir = dir.join("sheets");
     if sheets_dir.exists() {
@@ -110,7 +98,7 @@ fn finish_layer(
         sheets,
     };
     write_manifest(root, &manifest)?;
-    Ok(true)
+    Ok(!manifests.is_empty())
 }
 
 /// The thumbnail of one unit for `technique` (the first tile of an example sheet).
