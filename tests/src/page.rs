@@ -99,3 +99,22 @@ pub async fn open(browser: &Browser, path: &str, timeout: Duration) -> Result<Pa
         )))
     }
 }
+
+/// Waits until the unit page's large feature visualization (`#fv-image`) has loaded and
+/// returns when it arrived: its `responseEnd` in milliseconds from the navigation's start (or
+/// the time of the check, if the browser kept no timing for it).
+pub async fn fv_image_arrived_ms(browser: &Browser, timeout: Duration) -> Result<f64> {
+    let arrived = browser
+        .wait_for_script(
+            "the channel visualization",
+            timeout,
+            "const i = document.getElementById('fv-image');\
+             if (!i || !i.complete || i.naturalWidth === 0) return null;\
+             const e = performance.getEntriesByName(i.src)[0];\
+             return e ? e.responseEnd : performance.now();",
+        )
+        .await?;
+    arrived
+        .as_f64()
+        .ok_or_else(|| Error::Unexpected(format!("not a time in milliseconds: {arrived}")))
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use microscope_core::atlas::{
     self, AtlasIndex, Coverage, ImageAsset, ImageFormat, LayerInfo, LayerManifest, LayerSheets,
-    ModelEntry, Name, RangeSet, Sheet, Technique, UnitManifest, paths,
+    ModelEntry, ModelManifest, Name, RangeSet, Sheet, Technique, UnitManifest, paths,
 };
 
 use crate::error::{Error, Result};
@@ -66,10 +66,18 @@ fn name(text: &str) -> Result<Name> {
     Name::new(text).map_err(bad)
 }
 
-/// A copy of the fixture atlas in `dir` plus a generated model [`WIDE_MODEL`] (TEST DATA)
-/// whose layer [`WIDE_LAYER`] has `units` units, all built, each with a channel thumbnail in
-/// generated sprite sheets and a `unit.json` labelled `test unit <n>`.
-pub fn write_with_wide_layer(dir: &Path, units: u32) -> Result<()> {
+/// Copies the fixture atlas into `dir` and adds model `id` to it: listed in `atlas.json` with
+/// `title` and `summary`, its `model.json` the fixture's `tiny` one renamed, with the one layer
+/// `layer` and the checkpoint `final` only, after `adjust` has had its say. Returns the
+/// model's manifest as written.
+fn fixture_with_model(
+    dir: &Path,
+    id: &str,
+    title: &str,
+    summary: &str,
+    layer: LayerInfo,
+    adjust: impl FnOnce(&mut ModelManifest),
+) -> Result<ModelManifest> {
     copy_dir(&fixture_dir(), dir)?;
     let read = |path: &str| {
         fs::read(dir.join(path)).map_err(|e| Error::io(format!("reading the fixture's {path}"), e))
@@ -77,32 +85,48 @@ pub fn write_with_wide_layer(dir: &Path, units: u32) -> Result<()> {
     let mut index: AtlasIndex =
         atlas::parse_index("atlas.json", &read("atlas.json")?).map_err(bad)?;
     index.models.push(ModelEntry {
-        id: name(WIDE_MODEL)?,
-        title: "Wide (test data)".to_owned(),
-        summary: Some("Generated test data: one layer of many units.".to_owned()),
+        id: name(id)?,
+        title: title.to_owned(),
+        summary: Some(summary.to_owned()),
     });
     write(dir, paths::index().as_str(), &atlas::to_json_pretty(&index).map_err(bad)?)?;
 
-    let (model_id, checkpoint, layer) = (name(WIDE_MODEL)?, name("final")?, name(WIDE_LAYER)?);
     let tiny_path = paths::model_manifest(&name("tiny")?);
     let mut model =
         atlas::parse_model(tiny_path.as_str(), &read(tiny_path.as_str())?).map_err(bad)?;
-    model.id = model_id.clone();
-    model.title = "Wide (test data)".to_owned();
-    model.summary = Some("Generated test data for the viewer's tests.".to_owned());
-    model.graph.layers = vec![LayerInfo {
+    model.id = name(id)?;
+    model.title = title.to_owned();
+    model.graph.layers = vec![layer];
+    model.checkpoints.retain(|c| c.id.as_str() == "final");
+    model.default_checkpoint = name("final")?;
+    adjust(&mut model);
+    write(
+        dir,
+        paths::model_manifest(&model.id).as_str(),
+        &atlas::to_json_pretty(&model).map_err(bad)?,
+    )?;
+    Ok(model)
+}
+
+/// A copy of the fixture atlas in `dir` plus a generated model [`WIDE_MODEL`] (TEST DATA)
+/// whose layer [`WIDE_LAYER`] has `units` units, all built, each with a channel thumbnail in
+/// generated sprite sheets and a `unit.json` labelled `test unit <n>`.
+pub fn write_with_wide_layer(dir: &Path, units: u32) -> Result<()> {
+    let (model_id, checkpoint, layer) = (name(WIDE_MODEL)?, name("final")?, name(WIDE_LAYER)?);
+    let info = LayerInfo {
         name: layer.clone(),
         op: Some("Conv".to_owned()),
         shape: vec![1, units, 7, 7],
         units,
         receptive_field: None,
-    }];
-    model.checkpoints.retain(|c| c.id.as_str() == "final");
-    model.default_checkpoint = checkpoint.clone();
-    write(
+    };
+    fixture_with_model(
         dir,
-        paths::model_manifest(&model_id).as_str(),
-        &atlas::to_json_pretty(&model).map_err(bad)?,
+        WIDE_MODEL,
+        "Wide (test data)",
+        "Generated test data: one layer of many units.",
+        info,
+        |model| model.summary = Some("Generated test data for the viewer's tests.".to_owned()),
     )?;
 
     let mut sheets = Vec::new();
@@ -178,45 +202,29 @@ pub const LITE0_WEIGHTS: &str = "models/efficientnet-lite0/checkpoints/final/wei
 /// in-browser renderer fetches them ([`LITE0_WEIGHTS`]). Every feature visualization of this
 /// model is missing, so the viewer offers to render it.
 pub fn write_with_lite0(dir: &Path, weights: &Path) -> Result<()> {
-    copy_dir(&fixture_dir(), dir)?;
-    let read = |path: &str| {
-        fs::read(dir.join(path)).map_err(|e| Error::io(format!("reading the fixture's {path}"), e))
-    };
-    let mut index: AtlasIndex =
-        atlas::parse_index("atlas.json", &read("atlas.json")?).map_err(bad)?;
-    index.models.push(ModelEntry {
-        id: name(LITE0_MODEL)?,
-        title: "EfficientNet-Lite0 (test atlas)".to_owned(),
-        summary: Some("Real weights, no images: everything is rendered in the browser.".to_owned()),
-    });
-    write(dir, paths::index().as_str(), &atlas::to_json_pretty(&index).map_err(bad)?)?;
-
     let (model_id, checkpoint, layer) = (name(LITE0_MODEL)?, name("final")?, name(LITE0_LAYER)?);
-    let tiny_path = paths::model_manifest(&name("tiny")?);
-    let mut model =
-        atlas::parse_model(tiny_path.as_str(), &read(tiny_path.as_str())?).map_err(bad)?;
-    model.id = model_id.clone();
-    model.title = "EfficientNet-Lite0 (test atlas)".to_owned();
-    model.summary = None;
-    model.labels = None;
-    model.input.width = 224;
-    model.input.height = 224;
-    model.input.channels = 3;
-    model.input.offset = vec![127.0; 3];
-    model.input.scale = vec![128.0; 3];
-    model.graph.layers = vec![LayerInfo {
+    let info = LayerInfo {
         name: layer.clone(),
         op: Some("Add".to_owned()),
         shape: vec![1, LITE0_UNITS, 56, 56],
         units: LITE0_UNITS,
         receptive_field: None,
-    }];
-    model.checkpoints.retain(|c| c.id.as_str() == "final");
-    model.default_checkpoint = checkpoint.clone();
-    write(
+    };
+    fixture_with_model(
         dir,
-        paths::model_manifest(&model_id).as_str(),
-        &atlas::to_json_pretty(&model).map_err(bad)?,
+        LITE0_MODEL,
+        "EfficientNet-Lite0 (test atlas)",
+        "Real weights, no images: everything is rendered in the browser.",
+        info,
+        |model| {
+            model.summary = None;
+            model.labels = None;
+            model.input.width = 224;
+            model.input.height = 224;
+            model.input.channels = 3;
+            model.input.offset = vec![127.0; 3];
+            model.input.scale = vec![128.0; 3];
+        },
     )?;
 
     let built = RangeSet::all(1);

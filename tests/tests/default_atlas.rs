@@ -99,16 +99,9 @@ async fn deep_link_to_a_unit_paints_quickly_and_shows_everything() {
     let _one = serial::exclusive().await;
     let (server, browser) = start().await;
     visit(&browser, &format!("/models/{MODEL}/{LAYER}/0"), "unit").await;
-    let painted = poll(
-        &browser,
-        "the channel visualization",
-        "const i = document.getElementById('fv-image');\
-         if (!i || !i.complete || i.naturalWidth === 0) return null;\
-         const e = performance.getEntriesByName(i.src)[0];\
-         return e ? e.responseEnd : performance.now();",
-    )
-    .await;
-    println!("METRIC default_atlas_deep_link_fv_ms={:.0}", painted.as_f64().unwrap());
+    let painted =
+        page::fv_image_arrived_ms(&browser, DATA_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}"));
+    println!("METRIC default_atlas_deep_link_fv_ms={painted:.0}");
     let images = all_images_load(&browser, "the unit page's images").await;
     let seen = browser
         .execute(

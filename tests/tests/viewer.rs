@@ -62,16 +62,9 @@ async fn unit_page_shows_everything_the_atlas_has() {
     let browser = launch(&server, BrowserOptions::webgpu()).await;
     open(&browser, "/models/tiny/conv1/0", "unit").await;
     // When the large feature visualization has arrived, relative to the navigation's start.
-    let painted = until(
-        &browser,
-        "the channel visualization",
-        "const i = document.getElementById('fv-image');\
-         if (!i || !i.complete || i.naturalWidth === 0) return null;\
-         const e = performance.getEntriesByName(i.src)[0];\
-         return e ? e.responseEnd : performance.now();",
-    )
-    .await;
-    println!("METRIC cold_deep_link_fv_ms={:.0}", painted.as_f64().unwrap());
+    let painted =
+        page::fv_image_arrived_ms(&browser, DATA_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}"));
+    println!("METRIC cold_deep_link_fv_ms={painted:.0}");
     let started = run(
         &browser,
         "const e = performance.getEntriesByType('resource').find(e => e.name.endsWith('/atlas/atlas.json'));\
