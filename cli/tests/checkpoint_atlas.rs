@@ -1,7 +1,8 @@
 //! `microscope build --checkpoints` on a tiny training run of the real Fashion-MNIST: one atlas
 //! holds every checkpoint (unit files, examples from the labelled test set with their class,
 //! weights for the in-browser renderer), `model.json` lists them in training order with their
-//! test accuracy, `verify` finds nothing wrong, a rerun resumes, and the final checkpoint's
+//! test accuracy, `verify` finds nothing wrong, a rerun with more checkpoints builds only
+//! those, a rerun of one checkpoint keeps the others listed, and the final checkpoint's
 //! visualization of a unit activates it more than any test image of the corpus.
 //!
 //! Needs Debian's `dataset-fashion-mnist` (or `MICROSCOPE_FASHION_MNIST`); without it the test
@@ -54,7 +55,20 @@ fn a_trained_model_is_built_at_every_checkpoint() {
         "--out",
         atlas_arg,
     ];
-    microscope(&cache, &build);
+    // Two checkpoints first; then all of them builds only the one missing.
+    let mut first = build;
+    first[4] = "step-0,step-5";
+    microscope(&cache, &first);
+    let all = microscope(&cache, &build);
+    let stderr = String::from_utf8_lossy(&all.stderr);
+    assert!(
+        stderr.contains("fashion-cnn@step-0: 0 units to build, 8 already complete"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("fashion-cnn@step-20: 8 units to build, 0 already complete"),
+        "{stderr}"
+    );
     let verify = microscope(&cache, &["verify", atlas_arg]);
     let report = String::from_utf8_lossy(&verify.stdout).into_owned()
         + &String::from_utf8_lossy(&verify.stderr);
@@ -118,6 +132,19 @@ fn a_trained_model_is_built_at_every_checkpoint() {
         stderr.contains("fashion-cnn@step-5: 0 units to build, 8 already complete"),
         "{stderr}"
     );
+    // One checkpoint alone: the others stay listed (their units are still there).
+    let mut one = build;
+    one[4] = "step-5";
+    microscope(&cache, &one);
+    let model = json(&atlas.join("models/fashion-cnn/model.json"));
+    let listed: Vec<&str> = model["checkpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ["step-0", "step-5", "step-20"]);
+    assert_eq!(model["default_checkpoint"], "step-20");
 
     // The final checkpoint's visualization activates its unit more than any test image does.
     for unit_index in 0..4 {

@@ -289,3 +289,30 @@ fn atlas_rule_breaks_are_named() {
     notes.annotations[0].date = "21/03/2026".into();
     assert_eq!(notes.validate()[0].field, "annotations[0].date");
 }
+
+#[test]
+fn atlas_build_records_are_optional_bounded_and_kept() {
+    let original = unit_json();
+    assert!(!original.contains("\"built\""), "an unrecorded unit writes no record");
+    let recorded = original.replacen(
+        "\"unit\": 0,",
+        "\"unit\": 0, \"built\": {\"channel\": \"0123456789abcdef\", \"circuits\": \"x\"},",
+        1,
+    );
+    assert_ne!(recorded, original);
+    let manifest = parse_unit(FILE, recorded.as_bytes()).unwrap();
+    assert_eq!(manifest.built.get("channel").map(String::as_str), Some("0123456789abcdef"));
+    let again = parse_unit(FILE, &to_json_pretty(&manifest).unwrap()).unwrap();
+    assert_eq!(again, manifest, "the record survives a rewrite");
+
+    let many: Vec<String> =
+        (0..=limits::MAX_BUILD_RECORDS).map(|i| format!("\"t{i}\": \"f\"")).collect();
+    let text = original.replacen(
+        "\"unit\": 0,",
+        &format!("\"unit\": 0, \"built\": {{{}}},", many.join(",")),
+        1,
+    );
+    let error = unit_error(&text);
+    assert_eq!(error.field, "built", "{error}");
+    assert!(error.to_string().contains("more than 64"), "{error}");
+}

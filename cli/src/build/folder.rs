@@ -52,10 +52,11 @@ pub fn write_manifest<M: Manifest>(root: &Path, manifest: &M) -> Result<()> {
     write_atomic(&root.join(manifest.path().as_str()), &bytes)
 }
 
-/// Writes `files` (names inside the folder, bytes) as the folder `dir`: into a temporary
-/// sibling folder whose name starts with `.` (never an atlas path), then renamed into place,
-/// replacing whatever was there. `files` should end with the manifest.
-pub fn write_folder_atomic(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+/// Writes `files` (names inside the folder, bytes) and `kept` (names of files of the folder as
+/// it is, hard-linked, or copied where links are not possible) as the folder `dir`: into a
+/// temporary sibling folder whose name starts with `.` (never an atlas path), then swapped into
+/// place, replacing whatever was there. `files` should end with the manifest.
+pub fn write_folder_atomic(dir: &Path, files: &[(String, Vec<u8>)], kept: &[String]) -> Result<()> {
     let parent = dir.parent().context("a unit folder has a parent")?;
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
@@ -64,15 +65,31 @@ pub fn write_folder_atomic(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()
         fs::remove_dir_all(&temp).with_context(|| format!("cannot remove {}", temp.display()))?;
     }
     fs::create_dir_all(&temp).with_context(|| format!("cannot create {}", temp.display()))?;
+    for file in kept {
+        let (from, to) = (dir.join(file), temp.join(file));
+        if fs::hard_link(&from, &to).is_err() {
+            fs::copy(&from, &to)
+                .with_context(|| format!("cannot keep {} (link or copy)", from.display()))?;
+        }
+    }
     for (file, bytes) in files {
         let path = temp.join(file);
         fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     }
+    // The old folder moves aside before the new one moves in, and is removed last, so a
+    // kill leaves the old unit or the new one (or both under `.` names, which the next
+    // run removes).
+    let old = parent.join(format!(".{name}.{}.old", std::process::id()));
     if dir.exists() {
-        fs::remove_dir_all(dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+        fs::rename(dir, &old)
+            .with_context(|| format!("cannot move {} to {}", dir.display(), old.display()))?;
     }
     fs::rename(&temp, dir)
-        .with_context(|| format!("cannot move {} to {}", temp.display(), dir.display()))
+        .with_context(|| format!("cannot move {} to {}", temp.display(), dir.display()))?;
+    if old.exists() {
+        fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+    }
+    Ok(())
 }
 
 /// Removes what killed runs left: folders and files whose names start with `.` directly
@@ -81,10 +98,23 @@ pub fn remove_leftovers(dir: &Path) -> Result<usize> {
     let Ok(entries) = fs::read_dir(dir) else { return Ok(0) };
     let mut removed = 0;
     for entry in entries.flatten() {
-        if !entry.file_name().to_string_lossy().starts_with('.') {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if !file_name.starts_with('.') {
             continue;
         }
         let path = entry.path();
+        // A unit moved aside by a write killed before the new folder moved in: put it back.
+        if let Some(unit) = file_name
+            .strip_suffix(".old")
+            .and_then(|rest| rest.strip_prefix('.'))
+            .and_then(|rest| rest.rsplit_once('.'))
+            .map(|(unit, _pid)| dir.join(unit))
+            && !unit.exists()
+        {
+            fs::rename(&path, &unit)
+                .with_context(|| format!("cannot move {} back", path.display()))?;
+            continue;
+        }
         if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) }
             .with_context(|| format!("cannot remove {}", path.display()))?;
         removed += 1;

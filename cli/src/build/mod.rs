@@ -11,14 +11,27 @@
 //! - [`unit_files`]: a unit's images and manifest, written as one folder;
 //! - [`model_files`]: `atlas.json`, `model.json` and `photos/photos.json`;
 //! - [`finish`]: the derived files (`layer.json` and sprite sheets) from unit files;
-//! - [`selection`]: which layers, units and techniques a build covers, and sharding.
+//! - [`selection`]: which layers, units and techniques a build covers, and sharding;
+//! - [`plan`]: a build decided once from its arguments (`BuildRequest -> BuildPlan`);
+//! - [`settings`]: the build settings `model.json` records, serialised from the plan, and
+//!   each technique's fingerprint that units record;
+//! - [`survey`]: what is left to build at a checkpoint;
+//! - [`content`]: a unit's examples, histogram, classes and circuits from the passes;
+//! - [`execute`]: the plan executed in named steps;
+//! - [`lock`]: one build or merge at a time per atlas folder (`.build.lock`).
 
+pub mod content;
 pub mod corpus;
+pub mod execute;
 pub mod finish;
 pub mod folder;
+pub mod lock;
 pub mod model_files;
+pub mod plan;
 pub mod selection;
+pub mod settings;
 pub mod stats;
+pub mod survey;
 pub mod unit_files;
 pub mod visualize;
 pub mod wallpapers;

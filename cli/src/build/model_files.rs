@@ -13,10 +13,14 @@ use microscope_core::atlas::{
     LayerInfo, ModelEntry, ModelManifest, Name, PhotosManifest, Provenance, ReceptiveField,
     Sha256Hex, WeightsProvenance, parse_index, parse_photos, paths,
 };
+use microscope_core::dataset::{FASHION_MNIST_LICENSE, FASHION_MNIST_SOURCE};
 use microscope_core::graph;
 use microscope_core::labels::{ImagenetLabels, LABELS_SOURCE};
 use microscope_core::model::{Model, ModelSource};
 use microscope_core::organisms::organism;
+use microscope_core::train::TrainManifest;
+
+use super::plan::Target;
 
 /// The tool and version written into manifests.
 pub fn generator() -> String {
@@ -180,6 +184,51 @@ pub fn merged_photos(root: &Path, new: PhotosManifest) -> Result<PhotosManifest>
         (old, new) => new.or(old),
     };
     Ok(PhotosManifest { corpus, photos: photos.into_values().collect() })
+}
+
+/// Makes `manifest` describe a model trained here: its class names, how it was trained, its
+/// input (whole images, stretched), and the built checkpoints in training order with step and
+/// test accuracy, the last one the default.
+pub fn trained_manifest(
+    manifest: &mut ModelManifest,
+    run: &TrainManifest,
+    targets: &[Target],
+) -> Result<()> {
+    manifest.labels = Some(Labels {
+        source: format!("{FASHION_MNIST_SOURCE}; {FASHION_MNIST_LICENSE}"),
+        names: run.dataset.classes.clone(),
+    });
+    manifest.title = "Fashion-CNN (trained here)".to_owned();
+    manifest.summary = Some(format!(
+        "A small CNN (three 3x3 conv stages, a 128-unit fully connected layer, 10 classes) trained here by microscope train on {} Fashion-MNIST images with seed {}, batch {} and Adam {}; its checkpoints show how its features form.",
+        run.dataset.train_images, run.settings.seed, run.settings.batch, run.settings.learning_rate
+    ));
+    manifest.input.framing = Framing::Stretch;
+    manifest.input.crop_padding = None;
+    manifest.input.resize = None;
+    manifest.checkpoints = targets
+        .iter()
+        .filter_map(|t| t.record.as_ref().map(|record| (t, record)))
+        .map(|(target, record)| Checkpoint {
+            id: target.checkpoint.clone(),
+            step: Some(record.step as u64),
+            test_accuracy: Some(record.test_accuracy),
+            test_set: Some(format!("Fashion-MNIST test set, {} images", run.dataset.test_images)),
+            weights_sha256: Sha256Hex::parse(&record.sha256),
+        })
+        .collect();
+    let last = manifest.checkpoints.last().context("no checkpoints")?;
+    manifest.default_checkpoint = last.id.clone();
+    manifest.provenance.weights = WeightsProvenance {
+        source: format!(
+            "trained by microscope train (seed {}, batch {}, Adam {}) on Fashion-MNIST",
+            run.settings.seed, run.settings.batch, run.settings.learning_rate
+        ),
+        license: "MIT".to_owned(),
+        url: None,
+        sha256: last.weights_sha256.clone(),
+    };
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! A unit's folder: its images (PNG, lossless and deterministic) and `unit.json`, assembled
 //! in memory and written as one folder (temporary folder, then rename), so a unit is either
-//! complete or absent.
+//! complete or absent. A unit that gains or redoes some techniques keeps the rest of what it
+//! held: those parts of its manifest, their build records, and their files (hard-linked).
 
+use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::Path;
 
@@ -9,14 +11,17 @@ use anyhow::{Context, Result};
 use image::{ImageFormat as Codec, RgbImage, RgbaImage};
 use microscope_core::atlas::paths::{self, UnitImage};
 use microscope_core::atlas::{
-    Circuits, ClassScore, DatasetExamples, Example, ExampleList, FeatureVisualizations, Histogram,
-    ImageAsset, ImageFormat, Name, PixelBox, Rendering, Sheet, UnitManifest, to_json_pretty,
+    Circuits, ClassScore, DatasetExamples, Example, ExampleList, Histogram, ImageAsset,
+    ImageFormat, Manifest, Name, PixelBox, Rendering, Sheet, Technique, UnitManifest,
+    to_json_pretty,
 };
 
 use super::folder::write_folder_atomic;
 use super::selection::BuildTechnique;
 use super::visualize::{Rendered, UnitRenders};
 
+/// The format of every image a build writes.
+pub const IMAGE_FORMAT: ImageFormat = ImageFormat::Png;
 /// Side of an example crop in a unit's example sheet.
 pub const EXAMPLE_TILE: u32 = 64;
 /// Columns of a unit's example sheet.
@@ -39,6 +44,10 @@ pub struct ExampleOut {
 /// Everything that goes into one unit.
 #[derive(Default)]
 pub struct UnitContent {
+    /// The techniques this content replaces (all of their parts, present here or not).
+    pub techniques: Vec<BuildTechnique>,
+    /// The fingerprint of each atlas technique built (`unit.json`'s `built`).
+    pub built: BTreeMap<Technique, String>,
     /// Feature visualizations.
     pub renders: UnitRenders,
     /// Render steps.
@@ -69,7 +78,31 @@ pub fn png_rgba(image: &RgbaImage) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Writes unit `unit` of `layer` under `root`.
+/// Removes the parts `technique` makes from `manifest`, and their build records.
+fn clear(manifest: &mut UnitManifest, technique: BuildTechnique) {
+    let fv = &mut manifest.feature_visualizations;
+    match technique {
+        BuildTechnique::Channel => fv.channel = None,
+        BuildTechnique::Neuron => fv.neuron = None,
+        BuildTechnique::Negative => fv.negative = None,
+        BuildTechnique::Diversity => fv.diversity.clear(),
+        BuildTechnique::Examples => {
+            manifest.dataset_examples = None;
+            manifest.histogram = None;
+        }
+        BuildTechnique::Classes => {
+            manifest.top_classes = None;
+            manifest.label = None;
+        }
+        BuildTechnique::Circuits => manifest.circuits = None,
+    }
+    for part in technique.atlas_techniques() {
+        manifest.built.remove(part.as_str());
+    }
+}
+
+/// Writes unit `unit` of `layer` under `root`: `content` replaces its techniques' parts of
+/// `base` (the unit as the folder holds it, if it does), whose other parts and files stay.
 pub fn write_unit(
     root: &Path,
     model: &Name,
@@ -77,17 +110,23 @@ pub fn write_unit(
     layer: &Name,
     unit: u32,
     content: UnitContent,
+    base: Option<&UnitManifest>,
 ) -> Result<()> {
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut asset = |which: UnitImage, bytes: Vec<u8>| -> Result<ImageAsset> {
-        let path = paths::unit_image(model, checkpoint, layer, unit, which, ImageFormat::Png);
+        let path = paths::unit_image(model, checkpoint, layer, unit, which, IMAGE_FORMAT);
         let described = ImageAsset::describe(path.clone(), &bytes)
             .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
         let name = path.as_str().rsplit('/').next().unwrap_or_default().to_owned();
         files.push((name, bytes));
         Ok(described)
     };
-    let mut manifest = UnitManifest::new(model.clone(), checkpoint.clone(), layer.clone(), unit);
+    let mut manifest = base.cloned().unwrap_or_else(|| {
+        UnitManifest::new(model.clone(), checkpoint.clone(), layer.clone(), unit)
+    });
+    for &technique in &content.techniques {
+        clear(&mut manifest, technique);
+    }
     let steps = content.steps;
     let mut rendering = |which: UnitImage, r: &Rendered| -> Result<Rendering> {
         Ok(Rendering {
@@ -97,7 +136,7 @@ pub fn write_unit(
             steps: Some(steps),
         })
     };
-    let mut fv = FeatureVisualizations::default();
+    let mut fv = std::mem::take(&mut manifest.feature_visualizations);
     for (technique, renders) in &content.renders {
         match technique {
             BuildTechnique::Channel => {
@@ -163,12 +202,28 @@ pub fn write_unit(
             manifest.dataset_examples = Some(DatasetExamples { top, bottom });
         }
     }
-    manifest.histogram = content.histogram;
-    manifest.top_classes = content.classes;
-    manifest.label = content.label;
-    manifest.circuits = content.circuits;
+    if content.histogram.is_some() {
+        manifest.histogram = content.histogram;
+    }
+    if content.classes.is_some() {
+        manifest.top_classes = content.classes;
+        manifest.label = content.label;
+    }
+    if content.circuits.is_some() {
+        manifest.circuits = content.circuits;
+    }
+    for (part, fingerprint) in content.built {
+        manifest.built.insert(part.as_str().to_owned(), fingerprint);
+    }
+    // The files of kept parts come from the unit's folder as it is.
+    let kept: Vec<String> = manifest
+        .assets()
+        .iter()
+        .filter_map(|listed| listed.asset.path.as_str().rsplit('/').next().map(str::to_owned))
+        .filter(|name| !files.iter().any(|(new, _)| new == name))
+        .collect();
     let json = to_json_pretty(&manifest)?;
     files.push(("unit.json".to_owned(), json));
     let dir = root.join(paths::unit_dir(model, checkpoint, layer, unit).as_str());
-    write_folder_atomic(&dir, &files)
+    write_folder_atomic(&dir, &files, &kept)
 }

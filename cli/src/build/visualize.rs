@@ -30,6 +30,23 @@ pub struct FvOptions {
     pub seed: u64,
 }
 
+/// The render options every image of a build starts from (batch and seeds are set per
+/// batch); the build settings record them.
+pub fn render_options(options: &FvOptions) -> RenderOptions {
+    RenderOptions {
+        size_px: options.size,
+        steps: options.steps,
+        seed: options.seed,
+        micro_batch: Some(1),
+        ..RenderOptions::default()
+    }
+}
+
+/// The objective of a unit's diversity images, in the objective grammar.
+pub fn diversity_objective(layer: &str, unit: &str) -> String {
+    format!("{layer}:{unit} + diversity({layer})")
+}
+
 /// One rendered image and how.
 #[derive(Debug, Clone)]
 pub struct Rendered {
@@ -89,13 +106,7 @@ pub fn render_units(
 ) -> Result<BTreeMap<u32, UnitRenders>> {
     let mut out: BTreeMap<u32, UnitRenders> =
         units.iter().map(|&u| (u, UnitRenders::new())).collect();
-    let base = RenderOptions {
-        size_px: options.size,
-        steps: options.steps,
-        seed: options.seed,
-        micro_batch: Some(1),
-        ..RenderOptions::default()
-    };
+    let base = render_options(options);
     // Channel, neuron and negative of every unit: one separable batch.
     let mut terms = Vec::new();
     let mut slots = Vec::new();
@@ -133,7 +144,7 @@ pub fn render_units(
     }
     if techniques.contains(&BuildTechnique::Diversity) {
         for &unit in units {
-            let text = format!("{layer}:{unit} + diversity({layer})");
+            let text = diversity_objective(layer, &unit.to_string());
             let objective: Objective =
                 text.parse().with_context(|| format!("objective `{text}`"))?;
             let seeds: Vec<u64> = (0..DIVERSITY)

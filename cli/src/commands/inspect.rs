@@ -1,5 +1,6 @@
 //! `microscope inspect ATLAS_DIR`: coverage from the layer manifests alone: per model,
-//! checkpoint and layer, how many units are built and how many have each technique.
+//! checkpoint and layer, how many units are built and how many have each technique, then per
+//! technique its share of all the model's units (`channel: 4 of 48 units (8.3 %)`).
 
 use std::path::PathBuf;
 
@@ -56,6 +57,9 @@ pub fn run(args: &InspectArgs) -> Result<()> {
                 println!("{:<24} {:>6} {}", layer.name.as_str(), layer.units, row(&counts));
             }
             println!("{:<24} {:>6} {}", "total", units, row(&totals));
+            for (technique, count) in totals.iter() {
+                println!("{}", share(technique, count, units));
+            }
         }
     }
     Ok(())
@@ -67,4 +71,10 @@ fn row(counts: &TechniqueCounts) -> String {
         out.push_str(&format!("{:>6}", counts.get(technique)));
     }
     out
+}
+
+/// `  channel: 4 of 48 units (8.3 %)`.
+fn share(technique: Technique, count: u64, units: u64) -> String {
+    let percent = if units == 0 { 0.0 } else { count as f64 * 100.0 / units as f64 };
+    format!("  {}: {count} of {units} units ({percent:.1} %)", technique.as_str())
 }

@@ -3,6 +3,7 @@
 //! byte-identical, else it is a conflict); shared files (`atlas.json`, `model.json`,
 //! `photos/`) must agree; then every `layer.json` and sprite sheet is derived from the unit
 //! files, exactly as a single build finishes, so the merge equals that build byte for byte.
+//! The merged folder is locked (`.build.lock`) while the merge writes, as a build locks it.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -12,6 +13,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::build::finish::finish;
 use crate::build::folder::write_folder_atomic;
+use crate::build::lock::{FolderLock, live_holder};
 use crate::cache::write_atomic;
 
 /// Arguments of `microscope merge`.
@@ -77,7 +79,7 @@ fn merge_dir(shard: &Path, out: &Path, rel: &Path, copied: &mut usize) -> Result
                             fs::read(path.join("unit.json"))?,
                         )))
                         .collect();
-                    write_folder_atomic(&target, &list)?;
+                    write_folder_atomic(&target, &list, &[])?;
                     *copied += 1;
                 }
             } else if name != "sheets" {
@@ -104,12 +106,17 @@ fn merge_dir(shard: &Path, out: &Path, rel: &Path, copied: &mut usize) -> Result
 
 /// Merges and finishes.
 pub fn run(args: &MergeArgs) -> Result<()> {
-    fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let _lock = FolderLock::acquire(&args.out, "merge")?;
     let mut copied = 0;
     for shard in &args.shards {
         if !shard.join("atlas.json").exists() {
             bail!("{} is not an atlas (no atlas.json)", shard.display());
+        }
+        if let Some(pid) = live_holder(shard) {
+            bail!(
+                "{} is still being built (process {pid}); merge it when it is done",
+                shard.display()
+            );
         }
         merge_dir(shard, &args.out, Path::new(""), &mut copied)?;
     }

@@ -46,6 +46,8 @@ pub const MAX_CLASSES: usize = 32_768;
 pub const MAX_SETTINGS: usize = 256;
 /// Most input channels (and so entries of the per-channel offsets and scales).
 pub const MAX_INPUT_CHANNELS: u32 = 64;
+/// Most entries in a unit's build record (`built`: one per technique a builder made).
+pub const MAX_BUILD_RECORDS: usize = 64;
 
 /// Most diversity images of a unit.
 pub const MAX_DIVERSITY: usize = 16;

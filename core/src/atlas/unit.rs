@@ -6,6 +6,8 @@
 //! temporary name, renamed into place), so a `unit.json` that parses means the unit is done and
 //! a rerun skips it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::asset_path::AssetPath;
@@ -14,8 +16,8 @@ use super::checker::Checker;
 use super::error::{AtlasError, Problem};
 use super::file::ImageAsset;
 use super::limits::{
-    MAX_CONNECTIONS, MAX_DIVERSITY, MAX_EXAMPLES, MAX_HISTOGRAM_BINS, MAX_SHORT_TEXT, MAX_TEXT,
-    MAX_TOP_CLASSES, MAX_UNITS,
+    MAX_BUILD_RECORDS, MAX_CONNECTIONS, MAX_DIVERSITY, MAX_EXAMPLES, MAX_HISTOGRAM_BINS,
+    MAX_SHORT_TEXT, MAX_TEXT, MAX_TOP_CLASSES, MAX_UNITS,
 };
 use super::manifest::{ListedAsset, Manifest, ManifestKind, run_checks};
 use super::name::Name;
@@ -56,6 +58,16 @@ pub struct UnitManifest {
     /// Strongest weights into the unit and out of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub circuits: Option<Circuits>,
+    /// What built each part: a technique's name (`channel`, `dataset_examples` ...) and a
+    /// fingerprint of the builder's settings that made it. A rebuild compares fingerprints to
+    /// redo exactly what changed; a technique recorded but absent was built and gave nothing.
+    /// Optional (absent in older atlases); viewers ignore it.
+    #[serde(
+        default,
+        deserialize_with = "bounded::map::<_, _, MAX_BUILD_RECORDS>",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub built: BTreeMap<String, String>,
 }
 
 /// A unit's feature visualizations; each absent one is not in the atlas.
@@ -232,6 +244,7 @@ impl UnitManifest {
             histogram: None,
             top_classes: None,
             circuits: None,
+            built: BTreeMap::new(),
         }
     }
 
@@ -327,6 +340,13 @@ impl UnitManifest {
                         }
                     });
                 }
+            });
+        }
+        c.count("built", self.built.len(), MAX_BUILD_RECORDS);
+        for (technique, fingerprint) in &self.built {
+            c.at("built", |c| {
+                c.text("", technique, MAX_SHORT_TEXT);
+                c.text("", fingerprint, MAX_SHORT_TEXT);
             });
         }
     }
