@@ -20,7 +20,6 @@ use microscope_core::train::{
     CheckpointRecord, FASHION_CNN_ID, TrainManifest, fashion_cnn_graph, fashion_cnn_input_spec,
     fashion_cnn_model,
 };
-use microscope_core::unit::is_valid_name;
 use microscope_core::weights::{
     TensorMap, read_pth, read_safetensors, sha256_hex, verify_sha256_prefix, write_safetensors,
 };
@@ -217,14 +216,12 @@ pub fn imported() -> Result<Vec<ImportedModel>> {
     Ok(out)
 }
 
-/// Checks that `id` can name a new imported model: a valid name (letters, digits, `.`, `_`,
-/// `-`) that is not a built-in's, not a word `fetch` gives a meaning, and (unless `replace`)
-/// not already imported.
+/// Checks that `id` can name a new imported model: an atlas `Name` (so an atlas built from
+/// it accepts it) that is not a built-in's, not a word `fetch` gives a meaning, and (unless
+/// `replace`) not already imported.
 pub fn check_new_id(id: &str, replace: bool) -> Result<()> {
-    if !is_valid_name(id) {
-        anyhow::bail!(
-            "`{id}` is not a valid model id: use ASCII letters, digits, `.`, `_` and `-` (not `.` or `..` alone)"
-        );
+    if let Err(error) = microscope_core::atlas::Name::new(id) {
+        anyhow::bail!("`{id}` is not a valid model id: {error}");
     }
     if organism(id).is_some() || id == FASHION_CNN_ID {
         anyhow::bail!("`{id}` is a built-in model; choose another id");
