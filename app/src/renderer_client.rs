@@ -1,13 +1,16 @@
 //! Glue to the renderer worker: the worker (and its large wasm module) is started on first use
 //! only, requests are queued until it says it is ready, and each job's events reach the
-//! callback that asked for them. The number of jobs in flight is kept on the document element
-//! (`data-renderer-jobs`), so tests and tools can see whether the worker is idle.
+//! callback that asked for them. A worker that crashes (a panic, running out of memory) fails
+//! its jobs with a typed cause and is let go: the next job starts a new one. The number of jobs
+//! in flight is kept on the document element (`data-renderer-jobs`), and the number of workers
+//! started in this page in `data-renderer-starts`, so tests and tools can see whether the
+//! worker is idle and whether it was replaced.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use microscope_core::protocol::{RendererEvent, RendererRequest};
+use microscope_core::protocol::{RenderFailure, RendererEvent, RendererRequest};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{MessageEvent, Worker};
@@ -28,23 +31,46 @@ struct Renderer {
 
 thread_local! {
     static RENDERER: RefCell<Option<Rc<Renderer>>> = const { RefCell::new(None) };
+    /// Workers started in this page so far.
+    static STARTS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Sets `<html name="value">`.
+fn set_root_attribute(name: &str, value: &str) {
+    if let Some(root) = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.document_element())
+    {
+        let _ = root.set_attribute(name, value);
+    }
+}
+
+/// What a crashed worker's error event means. The browser reports a worker's death as text
+/// only; this is the one place where that text becomes a typed cause.
+fn crash_failure(message: String) -> RenderFailure {
+    let lowered = message.to_lowercase();
+    let memory = ["out of memory", "memory allocation", "memory.grow", "maximum memory"]
+        .iter()
+        .any(|sign| lowered.contains(sign));
+    if memory { RenderFailure::OutOfMemory { message } } else { RenderFailure::Crashed { message } }
 }
 
 impl Renderer {
     /// Publishes how many jobs are in flight (`<html data-renderer-jobs="N">`).
     fn publish(&self) {
         let count = self.listeners.borrow().len();
-        if let Some(root) = web_sys::window()
-            .and_then(|window| window.document())
-            .and_then(|document| document.document_element())
-        {
-            let _ = root.set_attribute("data-renderer-jobs", &count.to_string());
-        }
+        set_root_attribute("data-renderer-jobs", &count.to_string());
     }
 
-    fn start() -> Result<Rc<Self>, String> {
-        let worker = Worker::new(WORKER_SCRIPT)
-            .map_err(|error| format!("could not start the renderer worker: {error:?}"))?;
+    fn start() -> Result<Rc<Self>, RenderFailure> {
+        let worker = Worker::new(WORKER_SCRIPT).map_err(|error| RenderFailure::Other {
+            message: format!("could not start the renderer worker: {error:?}"),
+        })?;
+        let starts = STARTS.with(|starts| {
+            starts.set(starts.get() + 1);
+            starts.get()
+        });
+        set_root_attribute("data-renderer-starts", &starts.to_string());
         let renderer = Rc::new(Self {
             worker,
             ready: Cell::new(false),
@@ -64,7 +90,7 @@ impl Renderer {
         let on_error =
             Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
                 if let Some(renderer) = weak.upgrade() {
-                    renderer.fail_all(&format!("the renderer worker crashed: {}", event.message()));
+                    renderer.crashed(event.message());
                 }
             });
         renderer.worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -72,11 +98,26 @@ impl Renderer {
         Ok(renderer)
     }
 
+    /// The worker died: it is let go (the next job starts a new one) and its jobs fail.
+    fn crashed(self: &Rc<Self>, message: String) {
+        RENDERER.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            if slot.as_ref().is_some_and(|current| Rc::ptr_eq(current, self)) {
+                *slot = None;
+            }
+        });
+        self.worker.terminate();
+        self.queue.borrow_mut().clear();
+        self.fail_all(&crash_failure(message));
+    }
+
     fn receive(&self, event: MessageEvent) {
         let event = match serde_wasm_bindgen::from_value::<RendererEvent>(event.data()) {
             Ok(event) => event,
             Err(error) => {
-                self.fail_all(&format!("unreadable message from the renderer: {error}"));
+                self.fail_all(&RenderFailure::Other {
+                    message: format!("unreadable message from the renderer: {error}"),
+                });
                 return;
             }
         };
@@ -113,23 +154,28 @@ impl Renderer {
                 |value| self.worker.post_message(&value).map_err(|error| format!("{error:?}")),
             );
         if let Err(error) = sent {
-            self.fail(job, &format!("could not send the request to the renderer: {error}"));
+            self.fail(
+                job,
+                RenderFailure::Other {
+                    message: format!("could not send the request to the renderer: {error}"),
+                },
+            );
         }
     }
 
-    fn fail(&self, job: u32, message: &str) {
+    fn fail(&self, job: u32, failure: RenderFailure) {
         let listener = self.listeners.borrow_mut().remove(&job);
         self.publish();
         if let Some(listener) = listener {
-            listener(RendererEvent::Failed { job, message: message.to_owned() });
+            listener(RendererEvent::Failed { job, failure });
         }
     }
 
-    fn fail_all(&self, message: &str) {
+    fn fail_all(&self, failure: &RenderFailure) {
         let listeners: Vec<(u32, Listener)> = self.listeners.borrow_mut().drain().collect();
         self.publish();
         for (job, listener) in listeners {
-            listener(RendererEvent::Failed { job, message: message.to_owned() });
+            listener(RendererEvent::Failed { job, failure: failure.clone() });
         }
     }
 }
@@ -153,7 +199,7 @@ pub fn cancel_job(job: u32) {
         } else {
             // Not started yet: drop the queued request instead.
             renderer.queue.borrow_mut().retain(|queued| request_job(queued) != job);
-            renderer.fail(job, "cancelled");
+            renderer.fail(job, RenderFailure::Cancelled);
         }
     }
 }
@@ -163,8 +209,8 @@ pub fn cancel_job(job: u32) {
 pub fn run_job(
     make_request: impl FnOnce(u32) -> RendererRequest,
     on_event: impl Fn(RendererEvent) + 'static,
-) -> Result<u32, String> {
-    let renderer = RENDERER.with(|slot| -> Result<Rc<Renderer>, String> {
+) -> Result<u32, RenderFailure> {
+    let renderer = RENDERER.with(|slot| -> Result<Rc<Renderer>, RenderFailure> {
         if let Some(renderer) = slot.borrow().as_ref() {
             return Ok(renderer.clone());
         }

@@ -217,9 +217,9 @@ pub fn imported() -> Result<Vec<ImportedModel>> {
     Ok(out)
 }
 
-/// Checks that `id` can name a new imported model: a valid name (letters, digits, `.`, `_`,
-/// `-`) that is not a built-in's, not a word `fetch` gives a meaning, and (unless `replace`)
-/// not already imported.
+/// Checks that `id` can name a new imported model: an atlas `Name` (so an atlas built from
+/// it accepts it) that is not a built-in's, not a word `fetch` gives a meaning, and (unless
+/// `replace`) not already imported.
 pub fn check_new_id(id: &str, replace: bool) -> Result<()> {
     // The atlas's own rule, checked now rather than when a build writes the model's folder.
     if let Err(e) = Name::new(id) {

@@ -17,6 +17,7 @@ pub mod labels;
 pub mod model;
 #[cfg(feature = "ml")]
 pub mod network;
+pub mod objective;
 #[cfg(feature = "ml")]
 pub mod onnx;
 pub mod organisms;
@@ -24,6 +25,7 @@ pub mod photos;
 #[cfg(feature = "preprocess")]
 pub mod preprocess;
 pub mod protocol;
+pub mod rng;
 #[cfg(feature = "ml")]
 pub mod smoke;
 #[cfg(feature = "ml")]

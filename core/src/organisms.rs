@@ -95,7 +95,7 @@ mod tests {
     #[test]
     fn ids_are_unique_valid_names() {
         for (i, a) in ORGANISMS.iter().enumerate() {
-            assert!(crate::unit::is_valid_name(a.id));
+            assert!(crate::atlas::Name::new(a.id).is_ok());
             assert!(ORGANISMS.iter().skip(i + 1).all(|b| b.id != a.id));
             assert_eq!(organism(a.id), Some(a));
         }

@@ -99,7 +99,7 @@ mod tests {
     #[test]
     fn names_are_unique_and_files_keep_their_extension() {
         for (i, photo) in BUNDLED_PHOTOS.iter().enumerate() {
-            assert!(crate::unit::is_valid_name(photo.name));
+            assert!(crate::atlas::Name::new(photo.name).is_ok());
             assert!(BUNDLED_PHOTOS.iter().skip(i + 1).all(|other| other.name != photo.name));
         }
         assert_eq!(BUNDLED_PHOTOS[0].file_name(), "coffee.png");

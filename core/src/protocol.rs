@@ -3,12 +3,16 @@
 //! repeat, so the viewer can tell the answers to concurrent or cancelled jobs apart.
 //!
 //! A feature-visualization job ([`RendererRequest::Render`]) names its model by where the
-//! worker fetches the weights ([`ModelRef`]), carries its objective in the text form of
-//! `fv::grammar`, and is answered by [`RendererEvent::RenderProgress`] events (some with a
-//! preview [`Picture`]), then [`RendererEvent::RenderDone`] (also after a cancel, with
-//! `cancelled` set) or [`RendererEvent::Failed`].
+//! worker fetches the weights ([`ModelRef`]), carries its objective as a typed
+//! [`Objective`] (never as text) within [`RenderLimits`], and is answered by
+//! [`RendererEvent::RenderProgress`] events (some with a preview [`Picture`]), then
+//! [`RendererEvent::RenderDone`] (also after a cancel, with `cancelled` set) or
+//! [`RendererEvent::Failed`] with a typed [`RenderFailure`].
 
 use serde::{Deserialize, Serialize};
+
+use crate::atlas::Sha256Hex;
+use crate::objective::{Objective, ParseError};
 
 /// Which compute path the renderer uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -40,6 +44,11 @@ pub struct ModelRef {
     pub url: String,
     /// What the file holds.
     pub format: WeightsFormat,
+    /// sha256 of the file at `url`, when the atlas records it: the
+    /// worker checks the download against it and caches the file under it, so a rebuilt
+    /// atlas's new weights are never mistaken for the old ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<Sha256Hex>,
 }
 
 /// The format of a [`ModelRef`]'s file.
@@ -65,8 +74,8 @@ pub enum WeightsFormat {
 /// The settings of one feature visualization, as a deep link carries them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RenderSettings {
-    /// The objective in its text form, e.g. `blocks.8:50` or `-blocks.8:50 - tv(0.1)`.
-    pub objective: String,
+    /// What to maximise (its text form is what links show, e.g. `-blocks.8:50 - tv(0.1)`).
+    pub objective: Objective,
     /// Side of the image in pixels.
     pub size_px: u32,
     /// Optimisation steps.
@@ -83,6 +92,165 @@ pub struct RenderSettings {
 
 fn one() -> u32 {
     1
+}
+
+/// The bounds of a render's settings. One definition, used by the worker (which refuses a job
+/// outside them), the pages (which clamp what a link asks for) and the forms (their `min` and
+/// `max`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderLimits {
+    /// Smallest side of the image, in pixels.
+    pub min_size_px: u32,
+    /// Largest side of the image, in pixels.
+    pub max_size_px: u32,
+    /// Most optimisation steps (at least 1).
+    pub max_steps: u32,
+    /// Most images optimised together (at least 1).
+    pub max_batch: u32,
+}
+
+impl RenderLimits {
+    /// The browser's limits: a tab must not be made to run for hours or allocate gigabytes by
+    /// a crafted link.
+    pub const BROWSER: Self =
+        Self { min_size_px: 16, max_size_px: 512, max_steps: 8192, max_batch: 16 };
+
+    /// `size_px` brought within the limits.
+    pub fn clamp_size_px(self, size_px: u32) -> u32 {
+        size_px.clamp(self.min_size_px, self.max_size_px)
+    }
+
+    /// `steps` brought within the limits.
+    pub fn clamp_steps(self, steps: u32) -> u32 {
+        steps.clamp(1, self.max_steps)
+    }
+
+    /// `batch` brought within the limits.
+    pub fn clamp_batch(self, batch: u32) -> u32 {
+        batch.clamp(1, self.max_batch)
+    }
+
+    /// Whether `settings` are within the limits; the first setting outside them otherwise.
+    pub fn check(self, settings: &RenderSettings) -> Result<(), LimitError> {
+        let outside = |setting, value, min, max| {
+            (!(min..=max).contains(&value)).then_some(LimitError { setting, value, min, max })
+        };
+        let problem =
+            outside(Setting::SizePx, settings.size_px, self.min_size_px, self.max_size_px)
+                .or_else(|| outside(Setting::Steps, settings.steps, 1, self.max_steps))
+                .or_else(|| outside(Setting::Batch, settings.batch, 1, self.max_batch));
+        problem.map_or(Ok(()), Err)
+    }
+}
+
+/// A setting that [`RenderLimits`] bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Setting {
+    /// The side of the image.
+    SizePx,
+    /// The optimisation steps.
+    Steps,
+    /// The images optimised together.
+    Batch,
+}
+
+impl std::fmt::Display for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::SizePx => "the size in pixels",
+            Self::Steps => "the number of steps",
+            Self::Batch => "the batch",
+        })
+    }
+}
+
+/// A setting outside [`RenderLimits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{setting} must be {min} to {max}, not {value}")]
+pub struct LimitError {
+    /// Which setting.
+    pub setting: Setting,
+    /// What was asked for.
+    pub value: u32,
+    /// The smallest allowed.
+    pub min: u32,
+    /// The largest allowed.
+    pub max: u32,
+}
+
+/// Why a job failed, typed so that a page can act on the cause (show an objective's mistake
+/// under its box, offer the CPU after a GPU failure, say that an atlas lacks weights) instead
+/// of reading messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "cause", rename_all = "snake_case")]
+pub enum RenderFailure {
+    /// The objective's text does not parse: where, and what the grammar expected there. The
+    /// page parses before any worker starts, so this never has to come from the worker.
+    #[error("the objective does not parse: {error}")]
+    ObjectiveSyntax {
+        /// Position, expectation and what was found.
+        error: ParseError,
+    },
+    /// The objective does not fit the model or the render (an unknown layer, a unit out of
+    /// range, diversity with one image ...).
+    #[error("{message}")]
+    Objective {
+        /// The mismatch, in the model's terms.
+        message: String,
+    },
+    /// A setting outside the worker's [`RenderLimits`].
+    #[error("{error}")]
+    Settings {
+        /// Which setting, and its bounds.
+        error: LimitError,
+    },
+    /// The model's file could not be downloaded or is not what it should be.
+    #[error("could not download {url}: {message}")]
+    Download {
+        /// The file.
+        url: String,
+        /// The HTTP status when the server answered with an error (404: the atlas does not
+        /// ship the file); `None` when the network failed or the answer was unusable.
+        status: Option<u16>,
+        /// What went wrong, in words.
+        message: String,
+    },
+    /// The model's file arrived but could not be read as a model.
+    #[error("the model at {url} cannot be loaded: {message}")]
+    Model {
+        /// The file.
+        url: String,
+        /// Why.
+        message: String,
+    },
+    /// The GPU device was lost (a driver reset, a poisoned device): later work on it fails.
+    #[error("the GPU device was lost: {message}")]
+    DeviceLost {
+        /// What the backend said.
+        message: String,
+    },
+    /// The device or the worker ran out of memory.
+    #[error("out of memory: {message}")]
+    OutOfMemory {
+        /// What the backend or the browser said.
+        message: String,
+    },
+    /// The worker itself died (a panic or an abort); the next job starts a new one.
+    #[error("the renderer stopped: {message}")]
+    Crashed {
+        /// What the browser reported.
+        message: String,
+    },
+    /// The job was cancelled before it started.
+    #[error("cancelled")]
+    Cancelled,
+    /// Anything else.
+    #[error("{message}")]
+    Other {
+        /// What went wrong, in words.
+        message: String,
+    },
 }
 
 /// An RGBA image, row-major, 8 bits per channel; sent as a byte array (a `Uint8Array` in
@@ -221,12 +389,12 @@ pub enum RendererEvent {
         #[serde(default)]
         memory: Option<WorkerMemory>,
     },
-    /// A job failed; the message is meant for people.
+    /// A job failed.
     Failed {
         /// Job number.
         job: u32,
-        /// What went wrong.
-        message: String,
+        /// Why.
+        failure: RenderFailure,
     },
 }
 
@@ -250,13 +418,16 @@ mod tests {
     fn render_requests_carry_model_settings_and_default_batch() {
         let text = r#"{"kind":"render","job":3,"path":"cpu",
             "model":{"id":"efficientnet-lite0","url":"atlas/w.safetensors","format":{"kind":"safetensors"}},
-            "settings":{"objective":"blocks.8:50","size_px":128,"steps":64,"seed":3}}"#;
+            "settings":{"objective":{"channel":{"layer":"blocks.8","unit":50,"batch":null}},
+                "size_px":128,"steps":64,"seed":3}}"#;
         let RendererRequest::Render { job, path, model, settings } =
             serde_json::from_str::<RendererRequest>(text).unwrap()
         else {
             panic!("not a render request")
         };
         assert_eq!((job, path, model.format), (3, ComputePath::Cpu, WeightsFormat::Safetensors));
+        assert_eq!(model.sha256, None);
+        assert_eq!(settings.objective, Objective::channel("blocks.8", 50));
         assert_eq!((settings.batch, settings.preview_every, settings.seed), (1, 0, 3));
         let cancel: RendererRequest = serde_json::from_str(r#"{"kind":"cancel","job":3}"#).unwrap();
         assert_eq!(cancel, RendererRequest::Cancel { job: 3 });
@@ -280,6 +451,79 @@ mod tests {
         let text = serde_json::to_string(&event).unwrap();
         assert_eq!(serde_json::from_str::<RendererEvent>(&text).unwrap(), event);
         assert_eq!(format!("{picture:?}"), "Picture(1x2, 8 bytes)");
+    }
+
+    #[test]
+    fn objectives_and_failures_cross_the_boundary_typed() {
+        let objective: Objective =
+            "blocks.8:50 + 0.5 * neuron(\"a b\":3, 1, 2)@1 - tv(0.1) + diversity(head)"
+                .parse()
+                .unwrap();
+        let request = RendererRequest::Render {
+            job: 1,
+            path: ComputePath::Webgpu,
+            model: ModelRef {
+                id: "m".into(),
+                url: "w".into(),
+                format: WeightsFormat::Safetensors,
+                sha256: Sha256Hex::parse(&"ab".repeat(32)),
+            },
+            settings: RenderSettings {
+                objective,
+                size_px: 64,
+                steps: 8,
+                seed: 1,
+                batch: 2,
+                preview_every: 2,
+            },
+        };
+        let text = serde_json::to_string(&request).unwrap();
+        assert_eq!(serde_json::from_str::<RendererRequest>(&text).unwrap(), request);
+
+        let error = "blocks.8:".parse::<Objective>().unwrap_err();
+        for failure in [
+            RenderFailure::ObjectiveSyntax { error },
+            RenderFailure::Download { url: "w".into(), status: Some(404), message: "x".into() },
+            RenderFailure::Settings {
+                error: LimitError { setting: Setting::Steps, value: 0, min: 1, max: 8 },
+            },
+            RenderFailure::DeviceLost { message: "reset".into() },
+            RenderFailure::Cancelled,
+        ] {
+            let event = RendererEvent::Failed { job: 4, failure };
+            let text = serde_json::to_string(&event).unwrap();
+            assert_eq!(serde_json::from_str::<RendererEvent>(&text).unwrap(), event, "{text}");
+        }
+    }
+
+    #[test]
+    fn render_limits_bound_every_setting() {
+        let limits = RenderLimits::BROWSER;
+        let settings = |size_px, steps, batch| RenderSettings {
+            objective: Objective::channel("x", 0),
+            size_px,
+            steps,
+            seed: 0,
+            batch,
+            preview_every: 0,
+        };
+        assert_eq!(limits.check(&settings(16, 1, 1)), Ok(()));
+        assert_eq!(limits.check(&settings(512, 8192, 16)), Ok(()));
+        let setting = |s: &RenderSettings| limits.check(s).unwrap_err().setting;
+        assert_eq!(setting(&settings(15, 1, 1)), Setting::SizePx);
+        assert_eq!(setting(&settings(513, 1, 1)), Setting::SizePx);
+        assert_eq!(setting(&settings(64, 0, 1)), Setting::Steps);
+        assert_eq!(setting(&settings(64, 8193, 1)), Setting::Steps);
+        assert_eq!(setting(&settings(64, 8, 0)), Setting::Batch);
+        assert_eq!(setting(&settings(64, 8, 17)), Setting::Batch);
+        assert_eq!(
+            limits.check(&settings(64, 9000, 1)).unwrap_err().to_string(),
+            "the number of steps must be 1 to 8192, not 9000"
+        );
+        assert_eq!(
+            (limits.clamp_size_px(4), limits.clamp_steps(0), limits.clamp_batch(99)),
+            (16, 1, 16)
+        );
     }
 
     #[test]

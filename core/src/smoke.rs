@@ -4,6 +4,7 @@
 //! autodiff with respect to the input, asynchronous readback) in well under a second, so the
 //! browser can prove its compute path works before it is trusted with a real model.
 
+use crate::rng::SplitMix64;
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use burn::tensor::module::conv2d;
@@ -35,10 +36,10 @@ struct TinyNet {
 
 impl TinyNet {
     fn new(device: &Device) -> Self {
-        let mut rng = SplitMix64(0x5eed);
+        let mut rng = SplitMix64::new(0x5eed);
         Self {
-            conv1: rng.tensor([8, 3, 3, 3], 0.3, device),
-            conv2: rng.tensor([4, 8, 3, 3], 0.3, device),
+            conv1: noise_tensor(&mut rng, [8, 3, 3, 3], 0.3, device),
+            conv2: noise_tensor(&mut rng, [4, 8, 3, 3], 0.3, device),
         }
     }
 
@@ -65,8 +66,9 @@ pub async fn run_smoke(
     mut on_step: impl FnMut(u32, f32),
 ) -> Result<Vec<f32>, SmokeError> {
     let net = TinyNet::new(device);
-    let mut rng = SplitMix64(7);
-    let mut image = rng.tensor([1, 3, SMOKE_SIZE_PX, SMOKE_SIZE_PX], 0.1, device).add_scalar(0.5);
+    let mut rng = SplitMix64::new(7);
+    let mut image =
+        noise_tensor(&mut rng, [1, 3, SMOKE_SIZE_PX, SMOKE_SIZE_PX], 0.1, device).add_scalar(0.5);
     let mut objectives = Vec::with_capacity(steps as usize);
     for step in 1..=steps {
         let input = image.clone().autodiff().require_grad();
@@ -85,25 +87,12 @@ pub async fn run_smoke(
     Ok(objectives)
 }
 
-/// A small deterministic generator, so the net and the image are identical on every device.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_f32(&mut self) -> f32 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        // 24 random bits mapped to [-1, 1).
-        ((z >> 40) as f32 / (1u64 << 23) as f32) - 1.0
-    }
-
-    fn tensor(&mut self, shape: [usize; 4], scale: f32, device: &Device) -> Tensor<4> {
-        let len = shape.iter().product();
-        let values: Vec<f32> = (0..len).map(|_| self.next_f32() * scale).collect();
-        Tensor::from_data(TensorData::new(values, shape), device)
-    }
+/// A `[-1, 1)` noise tensor times `scale`, from `rng`: the net and the image are identical on
+/// every device.
+fn noise_tensor(rng: &mut SplitMix64, shape: [usize; 4], scale: f32, device: &Device) -> Tensor<4> {
+    let values: Vec<f32> =
+        rng.signed_noise(shape.iter().product()).into_iter().map(|v| v * scale).collect();
+    Tensor::from_data(TensorData::new(values, shape), device)
 }
 
 #[cfg(test)]

@@ -1,14 +1,17 @@
 //! Unit names: lucid's `"layer:unit"` text form and the URL form `/models/<model>/<layer>/<unit>`.
+//! Layer and model names follow the atlas's one rule, [`Name`].
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::atlas::{Name, NameError};
+
 /// One unit (a channel) of one layer, named as lucid names it: `"blocks.8:50"`.
 ///
-/// Layer names may contain dots and underscores but no `:` or `/`, so both the text form and
-/// the URL form parse back to the same value.
+/// Layer names are [`Name`]s (dots, underscores and dashes, but no `:` or `/`), so both the
+/// text form and the URL form parse back to the same value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct UnitId {
     /// Name of the layer, e.g. `blocks.8` or `blocks.8.expand`.
@@ -23,9 +26,9 @@ pub enum UnitIdError {
     /// The text has no `:` separating layer and unit.
     #[error("`{0}` is not of the form layer:unit (for example blocks.8:50)")]
     MissingColon(String),
-    /// The layer part is empty or holds a character that layer names never have.
-    #[error("`{0}` is not a valid layer name (letters, digits, '.', '_' and '-' only)")]
-    BadLayer(String),
+    /// The layer part is not a [`Name`].
+    #[error("not a valid layer name: {0}")]
+    BadLayer(NameError),
     /// The unit part is not a non-negative integer.
     #[error("`{0}` is not a unit index (a non-negative integer)")]
     BadUnit(String),
@@ -41,15 +44,6 @@ impl UnitId {
     pub fn url_path(&self, model: &str) -> String {
         format!("/models/{model}/{}/{}", self.layer, self.unit)
     }
-}
-
-/// Whether `name` can name a layer (or a model): non-empty, and only ASCII letters, digits,
-/// `.`, `_` and `-`. This keeps names safe in URLs and in file names of an atlas.
-pub fn is_valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name != "."
-        && name != ".."
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// Parses a unit index, accepting only plain decimal digits (no sign, no spaces).
@@ -74,9 +68,7 @@ impl FromStr for UnitId {
         let Some((layer, unit)) = text.rsplit_once(':') else {
             return Err(UnitIdError::MissingColon(text.to_owned()));
         };
-        if !is_valid_name(layer) {
-            return Err(UnitIdError::BadLayer(layer.to_owned()));
-        }
+        Name::new(layer).map_err(UnitIdError::BadLayer)?;
         Ok(Self { layer: layer.to_owned(), unit: parse_unit_index(unit)? })
     }
 }
@@ -104,6 +96,9 @@ mod tests {
         assert!(matches!(":3".parse::<UnitId>(), Err(UnitIdError::BadLayer(_))));
         assert!(matches!("a/b:3".parse::<UnitId>(), Err(UnitIdError::BadLayer(_))));
         assert!(matches!("..:3".parse::<UnitId>(), Err(UnitIdError::BadLayer(_))));
+        // The atlas's rule: no leading dot, underscore or dash.
+        assert!(matches!("_x:3".parse::<UnitId>(), Err(UnitIdError::BadLayer(_))));
+        assert!(matches!("-x:3".parse::<UnitId>(), Err(UnitIdError::BadLayer(_))));
         assert!(matches!("stem:".parse::<UnitId>(), Err(UnitIdError::BadUnit(_))));
         assert!(matches!("stem:-1".parse::<UnitId>(), Err(UnitIdError::BadUnit(_))));
         assert!(matches!("stem:+1".parse::<UnitId>(), Err(UnitIdError::BadUnit(_))));

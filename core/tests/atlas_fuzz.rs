@@ -9,20 +9,16 @@ mod atlas_sample;
 
 use microscope_core::atlas::*;
 
-/// splitmix64: a tiny, good-enough generator, so the cases are the same on every run.
-struct Rng(u64);
+/// The project's seeded generator, so the cases are the same on every run.
+struct Rng(microscope_core::rng::SplitMix64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        self.0.below(n.max(1))
     }
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -160,7 +156,7 @@ fn corpus() -> Vec<Vec<u8>> {
 
 #[test]
 fn atlas_fuzz_random_bytes_never_panic() {
-    let mut rng = Rng(0x000a_71a5_f00d);
+    let mut rng = Rng(microscope_core::rng::SplitMix64::new(0x000a_71a5_f00d));
     let alphabet = b"{}[]\",:0123456789-.eEtrufalsn \n\\abcdkindformat_version";
     for case in 0..20_000 {
         let len = rng.below(300);
@@ -176,7 +172,7 @@ fn atlas_fuzz_random_bytes_never_panic() {
 #[test]
 fn atlas_fuzz_mutated_manifests_never_panic_and_what_parses_round_trips() {
     let corpus = corpus();
-    let mut rng = Rng(0x5eed_1234);
+    let mut rng = Rng(microscope_core::rng::SplitMix64::new(0x5eed_1234));
     let (mut accepted, cases) = (0usize, 40_000);
     for _ in 0..cases {
         let mut bytes = rng.pick(&corpus).clone();
@@ -194,7 +190,7 @@ fn atlas_fuzz_mutated_manifests_never_panic_and_what_parses_round_trips() {
 fn atlas_fuzz_verify_never_panics_on_damaged_atlases() {
     let atlas = atlas_sample::atlas();
     let paths: Vec<String> = atlas.paths().map(str::to_owned).collect();
-    let mut rng = Rng(0xdead_beef);
+    let mut rng = Rng(microscope_core::rng::SplitMix64::new(0xdead_beef));
     for _ in 0..600 {
         let mut damaged = atlas.clone();
         for _ in 0..=rng.below(3) {

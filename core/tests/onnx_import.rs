@@ -611,7 +611,7 @@ fn onnx_catalogue_names_shapes_and_fields() {
             "head.fc"
         ]
     );
-    assert!(names.iter().all(|n| microscope_core::unit::is_valid_name(n)));
+    assert!(names.iter().all(|n| microscope_core::atlas::Name::new(*n).is_ok()));
     let by = |n: &str| layers.iter().find(|l| l.name == n).unwrap();
     assert_eq!((by("stem.bn").channels, by("stem.bn").spatial), (8, [5, 5]));
     assert_eq!((by("head.conv").channels, by("head.conv").spatial), (6, [4, 2]));

@@ -6,8 +6,10 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use burn::prelude::Device;
-use microscope_core::fv::{CancelFlag, Objective, RenderOptions, RenderSession, RenderedImage};
-use microscope_core::protocol::{ComputePath, ModelRef, Picture, RenderSettings, RendererEvent};
+use microscope_core::fv::{CancelFlag, RenderError, RenderOptions, RenderSession, RenderedImage};
+use microscope_core::protocol::{
+    ComputePath, ModelRef, Picture, RenderFailure, RenderLimits, RenderSettings, RendererEvent,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::WorkerGlobalScope;
@@ -15,12 +17,6 @@ use web_sys::WorkerGlobalScope;
 use crate::devices::device_for;
 use crate::memory::worker_memory;
 use crate::models::model_for;
-
-/// The most steps and pixels a job may ask for: a tab must not be made to run for hours or
-/// allocate gigabytes by a crafted link.
-const MAX_STEPS: u32 = 8192;
-const MAX_SIZE_PX: u32 = 512;
-const MAX_BATCH: u32 = 16;
 
 thread_local! {
     static RUNNING: RefCell<HashMap<u32, CancelFlag>> = RefCell::new(HashMap::new());
@@ -53,7 +49,7 @@ pub async fn run(
     }
     post(&match outcome {
         Ok(done) => done,
-        Err(message) => RendererEvent::Failed { job, message },
+        Err(failure) => RendererEvent::Failed { job, failure },
     });
 }
 
@@ -64,11 +60,10 @@ async fn render(
     settings: &RenderSettings,
     flag: &CancelFlag,
     post: &impl Fn(&RendererEvent),
-) -> Result<RendererEvent, String> {
-    check(settings)?;
-    let objective: Objective =
-        settings.objective.parse().map_err(|error| format!("objective: {error}"))?;
-    let device: Device = device_for(path).await?;
+) -> Result<RendererEvent, RenderFailure> {
+    RenderLimits::BROWSER.check(settings).map_err(|error| RenderFailure::Settings { error })?;
+    let device: Device =
+        device_for(path).await.map_err(|message| RenderFailure::Other { message })?;
     let network = model_for(model, path, &device).await?;
     let options = RenderOptions {
         size_px: settings.size_px as usize,
@@ -77,8 +72,8 @@ async fn render(
         batch: settings.batch as usize,
         ..RenderOptions::default()
     };
-    let mut session = RenderSession::new(network.as_ref(), &objective, &options, &device)
-        .map_err(|error| error.to_string())?;
+    let mut session = RenderSession::new(network.as_ref(), &settings.objective, &options, &device)
+        .map_err(failure)?;
     let started = js_sys::Date::now();
     let mut objectives = Vec::with_capacity(options.steps);
     let mut cancelled = false;
@@ -89,10 +84,10 @@ async fn render(
             cancelled = true;
             break;
         }
-        let value = session.step().await.map_err(|error| error.to_string())?;
+        let value = session.step().await.map_err(failure)?;
         objectives.push(value);
         let preview = if settings.preview_every > 0 && step % settings.preview_every == 0 {
-            let images = session.images().await.map_err(|error| error.to_string())?;
+            let images = session.images().await.map_err(failure)?;
             images.first().map(picture)
         } else {
             None
@@ -106,7 +101,7 @@ async fn render(
             preview,
         });
     }
-    let images = session.images().await.map_err(|error| error.to_string())?;
+    let images = session.images().await.map_err(failure)?;
     Ok(RendererEvent::RenderDone {
         job,
         path,
@@ -118,18 +113,13 @@ async fn render(
     })
 }
 
-fn check(settings: &RenderSettings) -> Result<(), String> {
-    let within = |value: u32, max: u32| (1..=max).contains(&value);
-    if !within(settings.steps, MAX_STEPS) {
-        return Err(format!("steps must be 1 to {MAX_STEPS}, not {}", settings.steps));
+/// What a render error means for the page.
+fn failure(error: RenderError) -> RenderFailure {
+    match error {
+        RenderError::Objective(error) => RenderFailure::Objective { message: error.to_string() },
+        RenderError::DeviceLost(message) => RenderFailure::DeviceLost { message },
+        other => RenderFailure::Other { message: other.to_string() },
     }
-    if !(16..=MAX_SIZE_PX).contains(&settings.size_px) {
-        return Err(format!("size must be 16 to {MAX_SIZE_PX} px, not {}", settings.size_px));
-    }
-    if !within(settings.batch, MAX_BATCH) {
-        return Err(format!("batch must be 1 to {MAX_BATCH}, not {}", settings.batch));
-    }
-    Ok(())
 }
 
 /// An image as RGBA bytes for the page.

@@ -1,7 +1,7 @@
 //! The worker's message loop: requests in, progress and results out, each tagged with its job.
 
 use burn::prelude::Device;
-use microscope_core::protocol::{RendererEvent, RendererRequest};
+use microscope_core::protocol::{RenderFailure, RendererEvent, RendererRequest};
 use microscope_core::smoke::run_smoke;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -34,7 +34,7 @@ pub fn start() {
             Ok(request) => wasm_bindgen_futures::spawn_local(handle(request)),
             Err(error) => post(&RendererEvent::Failed {
                 job: 0,
-                message: format!("unreadable request: {error}"),
+                failure: RenderFailure::Other { message: format!("unreadable request: {error}") },
             }),
         }
     });
@@ -65,7 +65,9 @@ async fn handle(request: RendererRequest) {
                 Ok((objectives, elapsed_ms)) => {
                     RendererEvent::SmokeDone { job, path, objectives, elapsed_ms }
                 }
-                Err(message) => RendererEvent::Failed { job, message },
+                Err(message) => {
+                    RendererEvent::Failed { job, failure: RenderFailure::Other { message } }
+                }
             });
         }
     }

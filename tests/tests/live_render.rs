@@ -298,3 +298,55 @@ async fn a_layer_page_renders_its_deep_dream() {
     browser.close().await.unwrap();
     std::fs::remove_dir_all(&atlas).ok();
 }
+
+/// Makes the page keep every worker it creates in `window.__workers` (the app creates its
+/// renderer with `new Worker(...)`, looked up at call time).
+const RECORD_WORKERS: &str = "window.__workers = [];\
+    const Real = window.Worker;\
+    window.Worker = class extends Real {\
+      constructor(...args) { super(...args); window.__workers.push(this); }\
+    };";
+
+#[tokio::test]
+async fn a_crashed_worker_fails_its_job_and_the_retry_starts_a_new_one() {
+    let _one_browser = serial::exclusive().await;
+    let Some(atlas) = atlas("crash") else { return };
+    let server = serve(&atlas);
+    let browser = launch(BrowserOptions::without_webgpu(), &server).await;
+    open_unit(&browser, &unit_path(9, "?path=cpu&size=32&steps=24")).await;
+    browser.execute(RECORD_WORKERS, Vec::new()).await.unwrap();
+    browser.click("#live-render-start", PAGE_TIMEOUT).await.unwrap();
+    wait_panel(&browser, "a step of the render", RENDER_TIMEOUT, |p| p.step >= 1 || ended(p)).await;
+
+    // The worker dies mid-render. A real crash (a panic, memory exhausted) reaches the page as
+    // an `error` event on the Worker object; this fires the same event.
+    browser
+        .execute(
+            "window.__workers[0].dispatchEvent(new ErrorEvent('error',\
+               { message: 'RuntimeError: unreachable executed' }));",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let failed = wait_panel(&browser, "the failed render", IDLE_TIMEOUT, ended).await;
+    browser.screenshot("live render worker crashed").await.unwrap();
+    assert_eq!(failed.state, "failed", "{failed:?}");
+    assert!(failed.text.contains("renderer stopped"), "the panel says why: {}", failed.text);
+    assert_eq!(failed.jobs.as_deref(), Some("0"), "the crashed job is not left in flight");
+
+    // Retry: a new worker renders to the end.
+    browser.click("#live-render-retry", PAGE_TIMEOUT).await.unwrap();
+    wait_panel(&browser, "the retry running", PAGE_TIMEOUT, |p| p.state == "running").await;
+    let done = wait_panel(&browser, "the render in a new worker", RENDER_TIMEOUT, ended).await;
+    assert_eq!((done.state.as_str(), done.step), ("done", 24), "{done:?}");
+    let workers = browser
+        .execute(
+            "return [window.__workers.length, document.documentElement.dataset.rendererStarts];",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(workers, serde_json::json!([2, "2"]), "a second worker was started");
+    browser.close().await.unwrap();
+    std::fs::remove_dir_all(&atlas).ok();
+}

@@ -14,8 +14,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use microscope_core::atlas::ModelManifest;
 use microscope_core::model::builds_from_named_weights;
+use microscope_core::objective::Objective;
 use microscope_core::protocol::{
-    ComputePath, ModelRef, RenderSettings, RendererEvent, RendererRequest, WeightsFormat,
+    ComputePath, ModelRef, RenderFailure, RenderLimits, RenderSettings, RendererEvent,
+    RendererRequest, WeightsFormat,
 };
 
 use self::cache::CachedRender;
@@ -104,6 +106,17 @@ fn seconds(secs: f64) -> String {
     if secs < 60 { format!("{secs} s") } else { format!("{} min {} s", secs / 60, secs % 60) }
 }
 
+/// What a deep link sets about a render's look: side, steps and seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Look {
+    /// Side of the image in pixels.
+    pub size_px: u32,
+    /// Optimisation steps.
+    pub steps: u32,
+    /// Seed of the initial image and of the transforms.
+    pub seed: u64,
+}
+
 /// What one panel renders.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenderJob {
@@ -117,6 +130,39 @@ pub struct RenderJob {
     pub file_stem: String,
 }
 
+impl RenderJob {
+    /// The one way a page makes a job: `objective` of `model`, making `batch` images with
+    /// `look` (all brought within [`RenderLimits::BROWSER`]), a preview every few steps, the
+    /// result cached under `subject` and the settings, files named after `stem` and the look.
+    pub fn new(
+        model: ModelRef,
+        objective: Objective,
+        batch: u32,
+        look: Look,
+        subject: &str,
+        stem: &str,
+    ) -> Self {
+        let limits = RenderLimits::BROWSER;
+        let (size_px, steps) = (limits.clamp_size_px(look.size_px), limits.clamp_steps(look.steps));
+        let (seed, batch) = (look.seed, limits.clamp_batch(batch));
+        Self {
+            model,
+            settings: RenderSettings {
+                objective,
+                size_px,
+                steps,
+                seed,
+                batch,
+                preview_every: (steps / 16).clamp(1, 8),
+            },
+            cache_key: Some(format!(
+                "{subject}?seed={seed}&size={size_px}&steps={steps}&batch={batch}"
+            )),
+            file_stem: format!("{stem}-seed{seed}-{size_px}px"),
+        }
+    }
+}
+
 /// How the renderer gets an atlas model's weights at `checkpoint`: the safetensors of a built-in
 /// organism or of the fashion-cnn trained here, or an imported model's ONNX file, both in the
 /// checkpoint's folder (`docs/atlas-format.md`, "Model weights").
@@ -127,6 +173,7 @@ pub fn model_ref(model: &ModelManifest, checkpoint: &str) -> ModelRef {
             id: model.id.as_str().to_owned(),
             url: format!("{folder}weights.safetensors"),
             format: WeightsFormat::Safetensors,
+            sha256: model.shipped_weights_sha256(checkpoint).cloned(),
         };
     }
     let triple = |values: &[f32], default: f32| {
@@ -142,6 +189,7 @@ pub fn model_ref(model: &ModelManifest, checkpoint: &str) -> ModelRef {
             offset: triple(&model.input.offset, 0.0),
             scale: triple(&model.input.scale, 1.0),
         },
+        sha256: model.shipped_weights_sha256(checkpoint).cloned(),
     }
 }
 
@@ -157,8 +205,8 @@ struct Panel {
     forced: RwSignal<Option<ComputePath>>,
     request: StoredValue<RenderJob>,
     canvas: NodeRef<Canvas>,
-    /// Where the renderer's own words of a failure go (the lab shows objective errors inline).
-    failure: Option<RwSignal<Option<String>>>,
+    /// Where a failure goes besides the panel (the lab shows objective errors inline).
+    failure: Option<RwSignal<Option<RenderFailure>>>,
 }
 
 impl Panel {
@@ -204,9 +252,9 @@ impl Panel {
                 },
                 move |event| self.on_event(event),
             );
-            if let Err(message) = started {
+            if let Err(failure) = started {
                 self.job.set_value(None);
-                self.fail(message);
+                self.fail(failure);
             }
         });
     }
@@ -218,14 +266,14 @@ impl Panel {
         }
     }
 
-    fn fail(self, message: String) {
-        if let Some(failure) = self.failure {
-            failure.try_set(Some(message.clone()));
-        }
+    fn fail(self, failure: RenderFailure) {
         self.status.try_update(|s| {
             s.phase = Phase::Failed;
-            s.message = explain_failure(&message, s.path);
+            s.message = explain_failure(&failure);
         });
+        if let Some(signal) = self.failure {
+            signal.try_set(Some(failure));
+        }
     }
 
     fn on_event(self, event: RendererEvent) {
@@ -285,7 +333,7 @@ impl Panel {
                     });
                 }
             }
-            RendererEvent::Failed { job, message } => {
+            RendererEvent::Failed { job, failure } => {
                 if !self.is_current(job) {
                     return;
                 }
@@ -293,7 +341,7 @@ impl Panel {
                 if self.cancel_requested.try_get_value() == Some(true) {
                     self.status.try_update(|s| s.phase = Phase::Cancelled);
                 } else {
-                    self.fail(message);
+                    self.fail(failure);
                 }
             }
             RendererEvent::Ready
@@ -315,27 +363,31 @@ fn cached_from(status: &Status) -> CachedRender {
     }
 }
 
-/// A renderer error in words a visitor can act on.
-fn explain_failure(message: &str, path: Option<ComputePath>) -> String {
-    let lowered = message.to_lowercase();
-    if lowered.contains("http 404") {
-        return format!(
-            "This atlas does not ship this model's weights, so the browser cannot render it ({message})."
-        );
+/// A renderer failure in words a visitor can act on.
+fn explain_failure(failure: &RenderFailure) -> String {
+    match failure {
+        RenderFailure::Download { status: Some(404), .. } => format!(
+            "This atlas does not ship this model's weights, so the browser cannot render it ({failure})."
+        ),
+        RenderFailure::Download { .. } => format!(
+            "The model's weights could not be downloaded: {failure}. Check the connection and retry."
+        ),
+        RenderFailure::DeviceLost { .. } | RenderFailure::OutOfMemory { .. } => {
+            format!(
+                "The GPU or the browser gave up ({failure}). Retry, or render on the CPU (slower but dependable), or smaller."
+            )
+        }
+        RenderFailure::Crashed { .. } => {
+            format!("The renderer stopped ({failure}). Retry: a new one starts.")
+        }
+        RenderFailure::ObjectiveSyntax { .. } | RenderFailure::Objective { .. } => {
+            format!("The objective cannot be rendered: {failure}")
+        }
+        RenderFailure::Settings { .. }
+        | RenderFailure::Model { .. }
+        | RenderFailure::Cancelled
+        | RenderFailure::Other { .. } => format!("The render failed: {failure}"),
     }
-    if lowered.contains("could not download") || lowered.contains("download interrupted") {
-        return format!(
-            "The model's weights could not be downloaded: {message}. Check the connection and retry."
-        );
-    }
-    let gpu = path == Some(ComputePath::Webgpu);
-    if gpu && (lowered.contains("lost") || lowered.contains("memory") || lowered.contains("webgpu"))
-    {
-        return format!(
-            "The GPU gave up ({message}). Retry, or render on the CPU (slower but dependable)."
-        );
-    }
-    format!("The render failed: {message}")
 }
 
 /// The render panel. `auto_start` starts it at once (unless the cache has the result);
@@ -349,9 +401,9 @@ pub fn LiveRender(
     /// Side of the shown image, in CSS pixels.
     display_px: u32,
     #[prop(optional, into)] placeholder: Option<ViewFn>,
-    /// Receives the renderer's message when a render fails (`None` again on a new start).
+    /// Receives the failure when a render fails (`None` again on a new start).
     #[prop(optional)]
-    failure: Option<RwSignal<Option<String>>>,
+    failure: Option<RwSignal<Option<RenderFailure>>>,
 ) -> impl IntoView {
     let cache_key = job.cache_key.clone();
     let panel = Panel {
@@ -409,7 +461,7 @@ pub fn LiveRender(
         settings.seed,
         if settings.batch > 1 { format!(", {} images", settings.batch) } else { String::new() },
     );
-    let objective = settings.objective.clone();
+    let objective = settings.objective.to_string();
 
     let body = move || {
         let s = status.get();

@@ -1,7 +1,8 @@
 //! `/compare?a=model/layer/unit&b=model/layer/unit`: two units side by side.
 
 use leptos::prelude::*;
-use microscope_core::unit::{is_valid_name, parse_unit_index};
+use microscope_core::atlas::Name;
+use microscope_core::unit::parse_unit_index;
 
 use crate::components::unit_card::UnitCard;
 use crate::layout::Page;
@@ -11,7 +12,7 @@ use crate::pages::query_param;
 fn parse_ref(text: &str) -> Option<(String, String, usize)> {
     let mut parts = text.trim_matches('/').split('/');
     let (model, layer, unit) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || !is_valid_name(model) || !is_valid_name(layer) {
+    if parts.next().is_some() || Name::new(model).is_err() || Name::new(layer).is_err() {
         return None;
     }
     Some((model.to_owned(), layer.to_owned(), parse_unit_index(unit).ok()?))

@@ -70,15 +70,17 @@ pub fn DiagnosticsPage() -> impl IntoView {
                 RendererEvent::SmokeDone { path, objectives, elapsed_ms, .. } => {
                     smoke.set(Smoke::Done { path, objectives, elapsed_ms })
                 }
-                RendererEvent::Failed { message, .. } => smoke.set(Smoke::Failed { path, message }),
+                RendererEvent::Failed { failure, .. } => {
+                    smoke.set(Smoke::Failed { path, message: failure.to_string() })
+                }
                 // Events of other kinds of jobs never reach a smoke job.
                 RendererEvent::Ready
                 | RendererEvent::RenderProgress { .. }
                 | RendererEvent::RenderDone { .. } => {}
             },
         );
-        if let Err(message) = started {
-            smoke.set(Smoke::Failed { path, message });
+        if let Err(failure) = started {
+            smoke.set(Smoke::Failed { path, message: failure.to_string() });
         }
     };
     let running = move || matches!(smoke.get(), Smoke::Running { .. });

@@ -1,29 +1,34 @@
 //! `/lab`: render any objective of any atlas model in the browser. Every setting lives in the
 //! URL (`?model=…&objective=…&size=…&steps=…&seed=…&batch=…&path=…&render=1`), so a link
 //! reproduces the render; the result is cached under that link like the unit page's renders.
+//!
+//! The page parses the objective itself (core's grammar, bounded in length and nesting): a
+//! mistake is shown under the box at once and no renderer is started or downloaded for it.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use microscope_core::protocol::RenderSettings;
+use microscope_core::objective::{Objective, ParseError};
+use microscope_core::protocol::{RenderFailure, RenderLimits};
 
 use crate::atlas::{load_index, load_model};
-use crate::components::live_render::{LiveRender, RenderJob, model_ref};
+use crate::components::live_render::{LiveRender, Look, RenderJob, model_ref};
 use crate::components::load_error::LoadErrorBox;
 use crate::gpu::PathChoice;
 use crate::layout::Page;
+use crate::pages::live_settings::{RENDER_SIZE_PX, RENDER_STEPS, link_number};
 use crate::pages::query_param;
 
-/// Defaults: small enough to finish in about a minute on a CPU in wasm.
-const SIZE_PX: u32 = 64;
-const STEPS: u32 = 64;
 const DEFAULT_OBJECTIVE: &str = "blocks.8:50";
-
-fn number(text: Option<String>, default: u32, min: u32, max: u32) -> u32 {
-    text.and_then(|t| t.trim().parse::<u32>().ok()).map_or(default, |n| n.clamp(min, max))
-}
 
 fn encode(text: &str) -> String {
     String::from(js_sys::encode_uri_component(text))
+}
+
+/// A parse error as a sentence (`At character 13: expected …`).
+fn syntax_message(error: &ParseError) -> String {
+    let capitalised = error.to_string();
+    let mut chars = capitalised.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
 /// The lab page.
@@ -36,17 +41,28 @@ pub fn LabPage() -> impl IntoView {
     let (batch_q, path_q, render_q) =
         (query_param("batch"), query_param("path"), query_param("render"));
 
+    let limits = RenderLimits::BROWSER;
+    let size_of = move |text| limits.clamp_size_px(link_number(text, RENDER_SIZE_PX));
+    let steps_of = move |text| limits.clamp_steps(link_number(text, RENDER_STEPS));
+    let batch_of = move |text| limits.clamp_batch(link_number(text, 1));
+
     let index = LocalResource::new(load_index);
     // The form, filled from the URL; "Render" writes it back to the URL.
     let objective =
         RwSignal::new(objective_q.get_untracked().unwrap_or_else(|| DEFAULT_OBJECTIVE.to_owned()));
     let model = RwSignal::new(model_q.get_untracked().unwrap_or_default());
-    let size = RwSignal::new(number(size_q.get_untracked(), SIZE_PX, 16, 512).to_string());
-    let steps = RwSignal::new(number(steps_q.get_untracked(), STEPS, 1, 8192).to_string());
+    let size = RwSignal::new(size_of(size_q.get_untracked()).to_string());
+    let steps = RwSignal::new(steps_of(steps_q.get_untracked()).to_string());
     let seed = RwSignal::new(seed_q.get_untracked().unwrap_or_else(|| "0".to_owned()));
-    let batch = RwSignal::new(number(batch_q.get_untracked(), 1, 1, 16).to_string());
+    let batch = RwSignal::new(batch_of(batch_q.get_untracked()).to_string());
     let path = RwSignal::new(path_q.get_untracked().unwrap_or_default());
-    let failure = RwSignal::new(None::<String>);
+    // The worker's failure of the last render (an objective that does not fit the model is
+    // shown under the box).
+    let failure = RwSignal::new(None::<RenderFailure>);
+    // The URL's objective, parsed here: the renderer only ever sees a valid one.
+    let parsed = Memo::new(move |_| {
+        objective_q.get().unwrap_or_else(|| DEFAULT_OBJECTIVE.to_owned()).parse::<Objective>()
+    });
 
     let navigate = use_navigate();
     let submit = move |event: leptos::ev::SubmitEvent| {
@@ -54,10 +70,10 @@ pub fn LabPage() -> impl IntoView {
         let mut query = vec![
             format!("model={}", encode(&model.get_untracked())),
             format!("objective={}", encode(objective.get_untracked().trim())),
-            format!("size={}", number(Some(size.get_untracked()), SIZE_PX, 16, 512)),
-            format!("steps={}", number(Some(steps.get_untracked()), STEPS, 1, 8192)),
+            format!("size={}", size_of(Some(size.get_untracked()))),
+            format!("steps={}", steps_of(Some(steps.get_untracked()))),
             format!("seed={}", seed.get_untracked().trim().parse::<u64>().unwrap_or(0)),
-            format!("batch={}", number(Some(batch.get_untracked()), 1, 1, 16)),
+            format!("batch={}", batch_of(Some(batch.get_untracked()))),
         ];
         if let Some(checkpoint) = checkpoint_q.get_untracked() {
             query.push(format!("checkpoint={}", encode(&checkpoint)));
@@ -87,14 +103,19 @@ pub fn LabPage() -> impl IntoView {
         if model.get_untracked().is_empty() {
             model.set(wanted.clone());
         }
-        let settings = RenderSettings {
-            objective: objective_q.get().unwrap_or_else(|| DEFAULT_OBJECTIVE.to_owned()),
-            size_px: number(size_q.get(), SIZE_PX, 16, 512),
-            steps: number(steps_q.get(), STEPS, 1, 8192),
-            seed: seed_q.get().and_then(|s| s.trim().parse().ok()).unwrap_or(0),
-            batch: number(batch_q.get(), 1, 1, 16),
-            preview_every: 0,
+        // A mistake in the objective: shown under the box; nothing starts.
+        let Ok(objective) = parsed.get() else {
+            return view! {
+                <p class="muted" id="lab-not-rendered">"Nothing is rendered until the objective is fixed."</p>
+            }
+            .into_any();
         };
+        let look = Look {
+            size_px: size_of(size_q.get()),
+            steps: steps_of(steps_q.get()),
+            seed: seed_q.get().and_then(|s| s.trim().parse().ok()).unwrap_or(0),
+        };
+        let batch = batch_of(batch_q.get());
         let forced = path_q.get().and_then(|p| PathChoice::parse_path(&p));
         let auto_start = render_q.get().is_some_and(|r| r == "1" || r == "true");
         let checkpoint = checkpoint_q.get();
@@ -114,26 +135,14 @@ pub fn LabPage() -> impl IntoView {
                 .clone()
                 .filter(|c| manifest.checkpoint(c).is_some())
                 .unwrap_or_else(|| manifest.default_checkpoint.as_str().to_owned());
-            let mut settings = settings.clone();
-            settings.preview_every = (settings.steps / 16).clamp(1, 8);
-            let key = format!(
-                "lab/{}/{checkpoint}?objective={}&seed={}&size={}&steps={}&batch={}",
-                manifest.id,
-                encode(&settings.objective),
-                settings.seed,
-                settings.size_px,
-                settings.steps,
-                settings.batch
+            let job = RenderJob::new(
+                model_ref(&manifest, &checkpoint),
+                objective.clone(),
+                batch,
+                look,
+                &format!("lab/{}/{checkpoint}/{}", manifest.id, encode(&objective.to_string())),
+                &format!("{}-lab", manifest.id),
             );
-            let job = RenderJob {
-                model: model_ref(&manifest, &checkpoint),
-                file_stem: format!(
-                    "{}-lab-seed{}-{}px",
-                    manifest.id, settings.seed, settings.size_px
-                ),
-                settings,
-                cache_key: Some(key),
-            };
             match forced {
                 Some(path) => view! {
                     <LiveRender job=job forced_path=path auto_start=auto_start display_px=320 failure=failure/>
@@ -165,11 +174,16 @@ pub fn LabPage() -> impl IntoView {
                 .collect_view()
         })
     };
+    // The parse error of the URL's objective, else an objective the model refused.
     let objective_error = move || {
-        failure.get().and_then(|message| {
-            message
-                .strip_prefix("objective: ")
-                .map(|error| view! { <p class="form-error" id="lab-objective-error" role="alert">{error.to_owned()}</p> })
+        let (message, position) = match (parsed.get(), failure.get()) {
+            (Err(error), _) => (syntax_message(&error), Some(error.position)),
+            (Ok(_), Some(RenderFailure::Objective { message })) => (message, None),
+            _ => return None,
+        };
+        Some(view! {
+            <p class="form-error" id="lab-objective-error" role="alert"
+                data-position=position.map(|p| p.to_string())>{message}</p>
         })
     };
 
@@ -196,11 +210,13 @@ pub fn LabPage() -> impl IntoView {
                             <select id="lab-model" on:change=move |ev| model.set(event_target_value(&ev))>{models}</select>
                         </label>
                         <label>"Size (px) "
-                            <input id="lab-size" type="number" min="16" max="512" prop:value=size
+                            <input id="lab-size" type="number" min=limits.min_size_px.to_string()
+                                max=limits.max_size_px.to_string() prop:value=size
                                 on:input=move |ev| size.set(event_target_value(&ev))/>
                         </label>
                         <label>"Steps "
-                            <input id="lab-steps" type="number" min="1" max="8192" prop:value=steps
+                            <input id="lab-steps" type="number" min="1"
+                                max=limits.max_steps.to_string() prop:value=steps
                                 on:input=move |ev| steps.set(event_target_value(&ev))/>
                         </label>
                         <label>"Seed "
@@ -208,7 +224,8 @@ pub fn LabPage() -> impl IntoView {
                                 on:input=move |ev| seed.set(event_target_value(&ev))/>
                         </label>
                         <label>"Batch "
-                            <input id="lab-batch" type="number" min="1" max="16" prop:value=batch
+                            <input id="lab-batch" type="number" min="1"
+                                max=limits.max_batch.to_string() prop:value=batch
                                 on:input=move |ev| batch.set(event_target_value(&ev))/>
                         </label>
                         <label>"Compute "
@@ -224,8 +241,9 @@ pub fn LabPage() -> impl IntoView {
                 <p class="muted lab-note">
                     "Not supported here yet: uploading a photo for a caricature or an inversion "
                     "(those objectives need a reference image), DeepDream on a photo, and models "
-                    "whose weights the atlas does not ship. The objective is checked by the "
-                    "renderer when you press Render; a mistake is shown under the box."
+                    "whose weights the atlas does not ship. The objective is checked here when you "
+                    "press Render, before the renderer is downloaded; a mistake is shown under the "
+                    "box, as is a layer or unit the model does not have."
                 </p>
                 {panel}
             </main>

@@ -249,24 +249,14 @@ fn deep_dream(ctx: &LayerCtx) -> impl IntoView + use<> {
     let model = &ctx.model.model;
     let layer = ctx.info().name.as_str().to_owned();
     let settings = UrlRenderSettings::from_query();
-    let seed = query_param("seed").get_untracked().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-    let (size_px, steps) = (settings.size_px(), settings.steps());
-    let job = RenderJob {
-        model: model_ref(model, &ctx.checkpoint),
-        settings: microscope_core::protocol::RenderSettings {
-            objective: dream_objective(&layer),
-            size_px,
-            steps,
-            seed,
-            batch: 1,
-            preview_every: (steps / 16).clamp(1, 8),
-        },
-        cache_key: Some(format!(
-            "{}/{}/{layer}/deepdream?seed={seed}&size={size_px}&steps={steps}",
-            model.id, ctx.checkpoint
-        )),
-        file_stem: format!("{}-{layer}-deepdream-seed{seed}-{size_px}px", model.id),
-    };
+    let job = RenderJob::new(
+        model_ref(model, &ctx.checkpoint),
+        dream_objective(&layer),
+        1,
+        settings.look(),
+        &format!("{}/{}/{layer}/deepdream", model.id, ctx.checkpoint),
+        &format!("{}-{layer}-deepdream", model.id),
+    );
     let placeholder = move || {
         view! {
             <div class="placeholder" role="img" aria-label="No DeepDream yet"

@@ -1,10 +1,14 @@
 //! What the viewer asks the in-browser renderer for: the objective of a technique (a unit's
-//! channel, neuron, negative, diversity; a layer's DeepDream) in core's objective grammar, and
-//! the render settings a deep link carries (`size`, `steps`, `seed`, `path`, `render=1`).
+//! channel, neuron, negative, diversity; a layer's DeepDream), built with core's objective
+//! algebra, and the render settings a deep link carries (`size`, `steps`, `seed`, `path`,
+//! `render=1`), brought within core's [`RenderLimits::BROWSER`].
 
 use leptos::prelude::*;
 use microscope_core::atlas::Technique;
+use microscope_core::objective::Objective;
+use microscope_core::protocol::{ComputePath, RenderLimits};
 
+use crate::components::live_render::Look;
 use crate::gpu::PathChoice;
 use crate::pages::query_param;
 
@@ -15,32 +19,26 @@ pub const RENDER_STEPS: u32 = 64;
 /// Images of a diversity render (as in the atlas).
 pub const DIVERSITY_BATCH: u32 = 4;
 
-/// A layer name in the objective grammar: bare when it can be, else quoted.
-pub fn layer_text(layer: &str) -> String {
-    let mut chars = layer.chars();
-    let bare = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '/')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/'));
-    if bare {
-        layer.to_owned()
-    } else {
-        format!("\"{}\"", layer.replace('\\', "\\\\").replace('"', "\\\""))
-    }
-}
-
 /// The objective of a technique for one unit and how many images it makes.
-pub fn technique_objective(technique: Technique, layer: &str, unit: u32) -> (String, u32) {
-    let layer = layer_text(layer);
+pub fn technique_objective(technique: Technique, layer: &str, unit: u32) -> (Objective, u32) {
+    let unit = unit as usize;
+    let channel = Objective::channel(layer, unit);
     match technique {
-        Technique::Neuron => (format!("neuron({layer}:{unit})"), 1),
-        Technique::Negative => (format!("-{layer}:{unit}"), 1),
-        Technique::Diversity => (format!("{layer}:{unit} + diversity({layer})"), DIVERSITY_BATCH),
-        _ => (format!("{layer}:{unit}"), 1),
+        Technique::Neuron => (Objective::neuron(layer, unit), 1),
+        Technique::Negative => (-channel, 1),
+        Technique::Diversity => (channel + Objective::diversity(layer), DIVERSITY_BATCH),
+        _ => (channel, 1),
     }
 }
 
 /// A layer's DeepDream: every unit of the layer at once.
-pub fn dream_objective(layer: &str) -> String {
-    format!("dream({})", layer_text(layer))
+pub fn dream_objective(layer: &str) -> Objective {
+    Objective::dream(layer)
+}
+
+/// A number of a link, or `default` when absent or not a number; the caller clamps it.
+pub fn link_number(text: Option<String>, default: u32) -> u32 {
+    text.and_then(|t| t.trim().parse::<u32>().ok()).unwrap_or(default)
 }
 
 /// The render settings of the page's URL, with the defaults above.
@@ -48,6 +46,7 @@ pub fn dream_objective(layer: &str) -> String {
 pub struct UrlRenderSettings {
     size: Memo<Option<String>>,
     steps: Memo<Option<String>>,
+    seed: Memo<Option<String>>,
     path: Memo<Option<String>>,
     render: Memo<Option<String>>,
 }
@@ -58,29 +57,34 @@ impl UrlRenderSettings {
         Self {
             size: query_param("size"),
             steps: query_param("steps"),
+            seed: query_param("seed"),
             path: query_param("path"),
             render: query_param("render"),
         }
     }
 
-    /// `size` (16 to 512 px).
+    /// `size`, within the limits.
     pub fn size_px(&self) -> u32 {
-        self.size
-            .get()
-            .and_then(|s| s.parse::<u32>().ok())
-            .map_or(RENDER_SIZE_PX, |s| s.clamp(16, 512))
+        RenderLimits::BROWSER.clamp_size_px(link_number(self.size.get(), RENDER_SIZE_PX))
     }
 
-    /// `steps` (1 to 8192).
+    /// `steps`, within the limits.
     pub fn steps(&self) -> u32 {
-        self.steps
-            .get()
-            .and_then(|s| s.parse::<u32>().ok())
-            .map_or(RENDER_STEPS, |s| s.clamp(1, 8192))
+        RenderLimits::BROWSER.clamp_steps(link_number(self.steps.get(), RENDER_STEPS))
+    }
+
+    /// `seed`, when the link sets one.
+    pub fn seed(&self) -> Option<u64> {
+        self.seed.get().and_then(|s| s.trim().parse().ok())
+    }
+
+    /// Size, steps and `seed` (0 when the link sets none).
+    pub fn look(&self) -> Look {
+        Look { size_px: self.size_px(), steps: self.steps(), seed: self.seed().unwrap_or(0) }
     }
 
     /// `path=webgpu|cpu`, when the link forces one.
-    pub fn forced_path(&self) -> Option<microscope_core::protocol::ComputePath> {
+    pub fn forced_path(&self) -> Option<ComputePath> {
         self.path.get().and_then(|p| PathChoice::parse_path(&p))
     }
 

@@ -15,7 +15,8 @@ pub mod unit;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use microscope_core::unit::{is_valid_name, parse_unit_index};
+use microscope_core::atlas::Name;
+use microscope_core::unit::parse_unit_index;
 
 /// Route parameters of a unit page, checked: a bad model or layer name, or a unit that is not
 /// a non-negative integer, makes the route not found.
@@ -32,7 +33,7 @@ pub struct UnitRoute {
 /// Reads a route parameter that must be a valid model or layer name.
 pub fn name_param(key: &'static str) -> Memo<Option<String>> {
     let params = use_params_map();
-    Memo::new(move |_| params.read().get(key).filter(|name| is_valid_name(name)))
+    Memo::new(move |_| params.read().get(key).filter(|name| Name::new(name.as_str()).is_ok()))
 }
 
 /// Reads and checks the parameters of a unit route.
@@ -40,8 +41,8 @@ pub fn unit_route() -> Memo<Option<UnitRoute>> {
     let params = use_params_map();
     Memo::new(move |_| {
         let params = params.read();
-        let model = params.get("model").filter(|n| is_valid_name(n))?;
-        let layer = params.get("layer").filter(|n| is_valid_name(n))?;
+        let model = params.get("model").filter(|n| Name::new(n.as_str()).is_ok())?;
+        let layer = params.get("layer").filter(|n| Name::new(n.as_str()).is_ok())?;
         let unit = parse_unit_index(params.get_str("unit")?).ok()?;
         Some(UnitRoute { model, layer, unit })
     })

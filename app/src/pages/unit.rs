@@ -15,14 +15,13 @@ use leptos_router::hooks::use_navigate;
 use microscope_core::atlas::{
     Connection, ExampleList, ImageFormat, Rendering, Technique, UnitManifest,
 };
-use microscope_core::protocol::RenderSettings;
 
 use crate::atlas::{
     LoadError, Lookup, UnitCtx, asset_url, load_annotations, load_layer, load_photos, resolve_unit,
 };
 use crate::components::clipboard::CopyButton;
 use crate::components::histogram::HistogramChart;
-use crate::components::live_render::{LiveRender, RenderJob, model_ref};
+use crate::components::live_render::{LiveRender, Look, RenderJob, model_ref};
 use crate::components::load_error::LoadErrorBox;
 use crate::components::placeholder::Placeholder;
 use crate::components::sprite::SpriteTile;
@@ -378,21 +377,17 @@ fn fv_section(
             let lab_href = format!(
                 "/lab?{checkpoint_query}model={}&objective={}&size={size_px}&steps={steps}&seed={seed}&batch={batch}",
                 model.id,
-                String::from(js_sys::encode_uri_component(&objective))
+                String::from(js_sys::encode_uri_component(&objective.to_string()))
             );
-            let job = RenderJob {
-                model: model.clone(),
-                settings: RenderSettings {
-                    objective,
-                    size_px,
-                    steps,
-                    seed,
-                    batch,
-                    preview_every: (steps / 16).clamp(1, 8),
-                },
-                cache_key: Some(format!("{key_base}/{t}?seed={seed}&size={size_px}&steps={steps}")),
-                file_stem: format!("{file_stem}-{t}-seed{seed}-{size_px}px"),
-            };
+            let look = Look { size_px, steps, seed };
+            let job = RenderJob::new(
+                model.clone(),
+                objective,
+                batch,
+                look,
+                &format!("{key_base}/{t}"),
+                &format!("{file_stem}-{t}"),
+            );
             let forced = settings.forced_path();
             let auto_start = settings.auto_start();
             let technique = t.as_str();

@@ -10,9 +10,9 @@ use std::ops::ControlFlow;
 use anyhow::{Context, Result};
 use burn::prelude::Device;
 use microscope_core::fv::image::RenderedImage;
-use microscope_core::fv::rng::SplitMix64;
 use microscope_core::fv::{Objective, RenderOptions, render};
 use microscope_core::network::Network;
+use microscope_core::rng::SplitMix64;
 
 use super::selection::BuildTechnique;
 

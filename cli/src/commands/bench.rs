@@ -64,15 +64,7 @@ struct Row {
 
 /// Deterministic values in [-1, 1).
 fn noise(len: usize) -> Vec<f32> {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    (0..len)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            ((state >> 40) as f32 / (1u64 << 23) as f32) - 1.0
-        })
-        .collect()
+    microscope_core::rng::SplitMix64::new(0).signed_noise(len)
 }
 
 /// Runs the chosen benchmark.

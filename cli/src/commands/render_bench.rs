@@ -14,10 +14,10 @@ use anyhow::{Context, Result};
 use burn::prelude::*;
 use microscope_core::fv::param::{INIT_SD, ImageParam};
 use microscope_core::fv::resample::resample;
-use microscope_core::fv::rng::SplitMix64;
 use microscope_core::fv::transform::{Warp, standard_transforms_for};
 use microscope_core::fv::{Objective, Parameterization, RenderOptions, RenderSession};
 use microscope_core::network::Network;
+use microscope_core::rng::SplitMix64;
 use serde::Serialize;
 
 use crate::store;

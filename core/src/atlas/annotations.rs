@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 use super::asset_path::AssetPath;
 use super::bounded;
 use super::checker::Checker;
-use super::error::{AtlasError, quote};
+use super::error::AtlasError;
 use super::limits::{MAX_ANNOTATIONS, MAX_SHORT_TEXT, MAX_TEXT, MAX_UNITS};
 use super::manifest::{ListedAsset, Manifest, ManifestKind, run_checks};
 use super::name::Name;
 use super::paths;
+use super::quote::quote;
 
 /// The annotations file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

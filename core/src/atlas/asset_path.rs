@@ -7,10 +7,10 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::error::quote;
 use super::image_header::ImageFormat;
 use super::limits::{MAX_PATH_BYTES, MAX_PATH_SEGMENTS, MAX_SEGMENT_BYTES};
 use super::name::{Name, SegmentProblem, check_segment};
+use super::quote::quote;
 
 /// A safe path relative to the atlas root, such as
 /// `models/efficientnet-lite0/checkpoints/final/layers/blocks.8/units/50/channel.webp`.

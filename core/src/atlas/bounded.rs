@@ -58,7 +58,7 @@ impl<'de, V: Deserialize<'de>, const N: usize> Visitor<'de> for MapVisitor<V, N>
             if entries.contains_key(&key) {
                 return Err(serde::de::Error::custom(format!(
                     "duplicate key {}",
-                    super::error::quote(&key)
+                    super::quote::quote(&key)
                 )));
             }
             let value = map.next_value()?;

@@ -6,8 +6,9 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
-use super::error::{AtlasError, Problem, quote};
+use super::error::{AtlasError, Problem};
 use super::name::Name;
+use super::quote::quote;
 
 /// One step of a field path.
 #[derive(Debug, Clone)]

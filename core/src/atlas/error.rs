@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::asset_path::PathError;
-use super::manifest::ManifestKind;
+use super::kind::ManifestKind;
 use super::name::NameError;
 use super::version::FormatVersion;
 
@@ -188,22 +188,6 @@ pub enum Problem {
     Read(String),
 }
 
-/// `text` quoted for an error message: control characters escaped and at most 80 characters
-/// kept, so a hostile value cannot flood or garble the message.
-pub(crate) fn quote(text: &str) -> String {
-    const KEEP: usize = 80;
-    let mut out = String::from("\"");
-    for (i, c) in text.chars().enumerate() {
-        if i == KEEP {
-            out.push('…');
-            break;
-        }
-        out.extend(c.escape_debug());
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,11 +205,5 @@ mod tests {
         );
         let e = AtlasError::file("atlas.json", Problem::Missing("atlas.json".into()));
         assert_eq!(e.to_string(), "atlas.json: atlas.json is missing");
-    }
-
-    #[test]
-    fn quoting_escapes_and_shortens() {
-        assert_eq!(quote("a\0b\n"), "\"a\\0b\\n\"");
-        assert_eq!(quote(&"x".repeat(200)).chars().count(), 83);
     }
 }

@@ -9,9 +9,10 @@ use sha2::{Digest, Sha256};
 
 use super::asset_path::AssetPath;
 use super::checker::Checker;
-use super::error::{Problem, quote};
+use super::error::Problem;
 use super::image_header::{ImageFormat, sniff};
 use super::limits::{MAX_ASSET_BYTES, MAX_IMAGE_SIDE};
+use super::quote::quote;
 
 /// A sha256 digest as 64 lowercase hex digits (one spelling, so equal files give equal JSON).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -3,61 +3,21 @@
 //! limit, `kind` and `format_version` header, typed parse (naming the failing field), then the
 //! format's rules ([`Manifest::validate`]).
 
-use std::fmt;
-
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::asset_path::AssetPath;
 use super::checker::Checker;
 use super::depth::too_deep_at;
-use super::error::{AtlasError, Problem, quote};
+use super::error::{AtlasError, Problem};
 use super::file::ImageAsset;
-use super::limits::{
-    MAX_ANNOTATIONS_BYTES, MAX_ASSET_BYTES, MAX_DEPTH, MAX_INDEX_BYTES, MAX_LAYER_BYTES,
-    MAX_MODEL_BYTES, MAX_PHOTOS_BYTES, MAX_UNIT_BYTES,
-};
-use super::version::{FormatVersion, Readability};
+pub use super::kind::ManifestKind;
+use super::limits::{MAX_ASSET_BYTES, MAX_DEPTH};
+use super::quote::quote;
+use super::version::{FORMAT_VERSION, FormatVersion, Readability, Unreadable};
 
-/// The kinds of manifest, as their `kind` field names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ManifestKind {
-    /// `atlas.json`: the models of the atlas.
-    Index,
-    /// `model.json`: one model, its layers, checkpoints and provenance.
-    Model,
-    /// `layer.json`: one layer at one checkpoint: coverage and sprite sheets.
-    Layer,
-    /// `unit.json`: one unit at one checkpoint: everything the atlas has for it.
-    Unit,
-    /// `photos/photos.json`: the photo corpus and its provenance.
-    Photos,
-    /// `annotations.json`: community labels and notes.
-    Annotations,
-}
-
+// Kept here rather than in the leaf `kind` module, which must not depend on `AssetPath`.
 impl ManifestKind {
-    /// Every kind.
-    pub const ALL: [Self; 6] =
-        [Self::Index, Self::Model, Self::Layer, Self::Unit, Self::Photos, Self::Annotations];
-
-    /// The `kind` field's value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Index => "index",
-            Self::Model => "model",
-            Self::Layer => "layer",
-            Self::Unit => "unit",
-            Self::Photos => "photos",
-            Self::Annotations => "annotations",
-        }
-    }
-
-    /// The kind a `kind` value names.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
-    }
-
     /// The kind of manifest a file of this name holds (`layer.json` a layer), `None` for an
     /// asset.
     pub fn of_file(path: &AssetPath) -> Option<Self> {
@@ -75,24 +35,6 @@ impl ManifestKind {
     /// Largest file at `path`: its manifest kind's limit, or an asset's.
     pub fn max_bytes_at(path: &AssetPath) -> u64 {
         Self::of_file(path).map_or(MAX_ASSET_BYTES, Self::max_bytes)
-    }
-
-    /// Largest file of this kind.
-    pub fn max_bytes(self) -> u64 {
-        match self {
-            Self::Index => MAX_INDEX_BYTES,
-            Self::Model => MAX_MODEL_BYTES,
-            Self::Layer => MAX_LAYER_BYTES,
-            Self::Unit => MAX_UNIT_BYTES,
-            Self::Photos => MAX_PHOTOS_BYTES,
-            Self::Annotations => MAX_ANNOTATIONS_BYTES,
-        }
-    }
-}
-
-impl fmt::Display for ManifestKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -226,9 +168,15 @@ fn header(
     })?;
     // The version decides how to read the rest, so it is checked before the kind: a 2.0 file
     // of a kind this reader has never heard of still gets the "update Microscope" message.
-    let readability = version
-        .readability()
-        .map_err(|problem| AtlasError::field(file, "format_version", problem))?;
+    let readability = version.readability().map_err(|unreadable| {
+        let problem = match unreadable {
+            Unreadable::NewerMajor => {
+                Problem::NewerMajor { found: version, supported: FORMAT_VERSION.major }
+            }
+            Unreadable::NeverExisted => Problem::BadVersion(quote(&version.to_string())),
+        };
+        AtlasError::field(file, "format_version", problem)
+    })?;
     let kind = header.kind.as_deref().and_then(ManifestKind::from_name);
     Ok((kind, version, readability))
 }

@@ -25,6 +25,7 @@ pub mod file;
 pub mod image_header;
 pub mod index;
 mod json_layout;
+mod kind;
 pub mod layer;
 pub mod limits;
 pub mod manifest;
@@ -32,6 +33,7 @@ pub mod model;
 pub mod name;
 pub mod paths;
 pub mod photos;
+mod quote;
 pub mod ranges;
 pub mod sheet;
 pub mod source;
@@ -65,7 +67,7 @@ pub use unit::{
     Histogram, PixelBox, Rendering, Statistic, UnitManifest,
 };
 pub use verify::{LayerReport, VerifyOptions, VerifyReport, check_asset, check_assets, verify};
-pub use version::{FORMAT_VERSION, FormatVersion, Readability};
+pub use version::{FORMAT_VERSION, FormatVersion, Readability, Unreadable};
 pub use writer::{to_json_compact, to_json_pretty};
 
 /// Reads `atlas.json`; `file` names it in errors. See [`parse`].

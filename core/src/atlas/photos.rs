@@ -7,13 +7,14 @@ use serde::{Deserialize, Serialize};
 use super::asset_path::AssetPath;
 use super::bounded;
 use super::checker::Checker;
-use super::error::{AtlasError, quote};
+use super::error::AtlasError;
 use super::file::ImageAsset;
 use super::limits::{MAX_IMAGE_SIDE, MAX_PHOTOS, MAX_SHORT_TEXT, MAX_TEXT};
 use super::manifest::{ListedAsset, Manifest, ManifestKind, run_checks};
 use super::model::check_url;
 use super::name::Name;
 use super::paths;
+use super::quote::quote;
 
 /// The photos manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::error::{Problem, quote};
+use super::quote::quote;
 
 /// A version of the atlas format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -23,6 +23,15 @@ pub const FORMAT_VERSION: FormatVersion = FormatVersion { major: 1, minor: 0 };
 
 /// The oldest major version this code reads. Raising it would break old atlases: don't.
 pub const OLDEST_MAJOR: u32 = 1;
+
+/// Why this reader cannot read a file's version at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreadable {
+    /// A newer major version: only a newer reader can read it.
+    NewerMajor,
+    /// A version that never existed (`0.x`).
+    NeverExisted,
+}
 
 /// How a file's version relates to this reader's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,13 +52,12 @@ impl FormatVersion {
 
     /// Whether this reader can read a file of this version, and how fully.
     ///
-    /// Fails with [`Problem::NewerMajor`] for a newer major version and with
-    /// [`Problem::BadVersion`] for versions that never existed (`0.x`).
-    pub fn readability(self) -> Result<Readability, Problem> {
+    /// Fails for a newer major version and for versions that never existed (`0.x`).
+    pub fn readability(self) -> Result<Readability, Unreadable> {
         if self.major > FORMAT_VERSION.major {
-            Err(Problem::NewerMajor { found: self, supported: FORMAT_VERSION.major })
+            Err(Unreadable::NewerMajor)
         } else if self.major < OLDEST_MAJOR {
-            Err(Problem::BadVersion(quote(&self.to_string())))
+            Err(Unreadable::NeverExisted)
         } else if self.major == FORMAT_VERSION.major && self.minor > FORMAT_VERSION.minor {
             Ok(Readability::NewerMinor)
         } else {
@@ -122,7 +130,7 @@ mod tests {
         let v = |major, minor| FormatVersion { major, minor };
         assert_eq!(v(1, 0).readability(), Ok(Readability::Full));
         assert_eq!(v(1, 7).readability(), Ok(Readability::NewerMinor));
-        assert!(matches!(v(2, 0).readability(), Err(Problem::NewerMajor { supported: 1, .. })));
-        assert!(matches!(v(0, 9).readability(), Err(Problem::BadVersion(_))));
+        assert_eq!(v(2, 0).readability(), Err(Unreadable::NewerMajor));
+        assert_eq!(v(0, 9).readability(), Err(Unreadable::NeverExisted));
     }
 }

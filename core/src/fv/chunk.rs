@@ -3,7 +3,7 @@
 //! per-image terms. On the CPU this is faster (each pass's activations stay in cache; see
 //! BENCHMARKS.md); on a GPU whole batches are.
 
-use super::objective::Objective;
+use crate::objective::Objective;
 
 impl Objective {
     /// Whether the objective is a sum of per-image terms, so that it can be evaluated on

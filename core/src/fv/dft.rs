@@ -172,7 +172,7 @@ pub fn forward_real_dft(image: &[f32], height: usize, width: usize) -> Vec<f32> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fv::rng::SplitMix64;
+    use crate::rng::SplitMix64;
 
     /// The inverse real DFT straight from its definition (a double sum per pixel).
     fn naive_inverse(spectrum: &[f32], height: usize, width: usize) -> Vec<f32> {

@@ -3,8 +3,9 @@
 
 use burn::prelude::*;
 
-use super::objective::Objective;
-use super::validate::{LOGITS_LAYER, ObjectiveError};
+use super::validate::ObjectiveError;
+use crate::objective::LOGITS_LAYER;
+use crate::objective::Objective;
 
 /// Keeps divisions finite when activations vanish.
 const TINY: f32 = 1e-8;

@@ -10,8 +10,8 @@ use crate::preprocess::{CropBox, resize_bicubic};
 
 use super::evaluate::Evaluation;
 use super::image::RenderedImage;
-use super::objective::Objective;
 use super::render::RenderError;
+use crate::objective::Objective;
 
 /// `image` stretched to the model's input size (Pillow-exact bicubic) and normalised.
 ///
@@ -51,9 +51,7 @@ pub async fn objective_values(
             batch: 1,
             reference: false,
         })?;
-        values.push(
-            value.into_scalar_async().await.map_err(|e| RenderError::Readback(format!("{e:?}")))?,
-        );
+        values.push(value.into_scalar_async().await?);
     }
     Ok(values)
 }

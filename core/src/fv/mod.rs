@@ -6,8 +6,9 @@
 //!   ([`color`], [`dft`]), or as plain pixels;
 //! - [`transform`] and [`resample`]: random pad, jitter, scale and rotate, composed into one
 //!   bilinear warp per step, then upsampling to the model's input;
-//! - [`objective`], [`grammar`], [`validate`], [`evaluate`]: what to maximise, its text form,
-//!   its checks against a model and its value;
+//! - [`validate`], [`evaluate`]: an [`Objective`](crate::objective::Objective) (what to
+//!   maximise, with its text form, in [`crate::objective`]) checked against a model, and its
+//!   value;
 //! - [`adam`] and [`render`]: the optimisation loop, asynchronous so that it runs unchanged on
 //!   WebGPU in the browser;
 //! - [`image`], [`sheet`], [`measure`], [`spectrum`]: results on the host, contact sheets,
@@ -31,14 +32,11 @@ pub mod chunk;
 pub mod color;
 pub mod dft;
 pub mod evaluate;
-pub mod grammar;
 pub mod image;
 pub mod measure;
-pub mod objective;
 pub mod param;
 pub mod render;
 pub mod resample;
-pub mod rng;
 pub mod sheet;
 pub mod spectrum;
 pub mod transform;
@@ -49,9 +47,8 @@ mod properties;
 #[cfg(test)]
 mod testnet;
 
-pub use grammar::{Expected, ParseError};
+pub use crate::objective::{Expected, Objective, ParseError};
 pub use image::RenderedImage;
-pub use objective::Objective;
 pub use param::Parameterization;
 pub use render::{
     Augmentation, CancelFlag, Progress, RenderError, RenderOptions, RenderSession, Rendering,

@@ -12,7 +12,7 @@ use burn::tensor::activation::sigmoid;
 
 use super::color::{color_correlation_inverse, decorrelated_to_rgb};
 use super::dft::{InverseRealDft, forward_real_dft, frequency_width, radial_frequencies};
-use super::rng::SplitMix64;
+use crate::rng::SplitMix64;
 
 /// How an image is represented for optimisation.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -7,11 +7,11 @@ use std::ops::ControlFlow;
 use burn::prelude::*;
 
 use super::image::RenderedImage;
-use super::objective::Objective;
 use super::render::{Augmentation, CancelFlag, RenderOptions, Rendering, render};
 use super::testnet::TinyNet;
 use super::validate::ObjectiveError;
 use crate::network::Network;
+use crate::objective::Objective;
 
 fn run(network: &dyn Network, objective: &Objective, options: &RenderOptions) -> Rendering {
     let device = Device::flex();

@@ -17,12 +17,12 @@ use crate::network::{Network, NetworkError};
 use super::adam::Adam;
 use super::evaluate::Evaluation;
 use super::image::RenderedImage;
-use super::objective::Objective;
 use super::param::{INIT_SD, ImageParam, Parameterization};
 use super::resample::resample;
-use super::rng::SplitMix64;
 use super::transform::{Transform, Warp, standard_transforms_for};
 use super::validate::ObjectiveError;
+use crate::objective::Objective;
+use crate::rng::SplitMix64;
 
 /// Grey: the value of padding outside the image.
 const FILL: f32 = 0.5;
@@ -141,9 +141,22 @@ pub enum RenderError {
     /// Reading values back from the device failed.
     #[error("reading back from the device failed: {0}")]
     Readback(String),
+    /// The device is lost or poisoned: every later operation on it fails too, so retrying on
+    /// it is pointless (another device may work).
+    #[error("the device was lost: {0}")]
+    DeviceLost(String),
     /// The backward pass gave no gradient for the image parameters.
     #[error("the backward pass produced no gradient for the image")]
     NoGradient,
+}
+
+impl From<burn::tensor::ExecutionError> for RenderError {
+    fn from(error: burn::tensor::ExecutionError) -> Self {
+        match error {
+            burn::tensor::ExecutionError::DevicePoisoned { reason } => Self::DeviceLost(reason),
+            other => Self::Readback(other.to_string()),
+        }
+    }
 }
 
 /// What the progress callback sees after each step.
@@ -390,11 +403,7 @@ impl<'n> RenderSession<'n> {
         })?;
         let grads = value.backward();
         let gradient = raw.grad(&grads).ok_or(RenderError::NoGradient)?;
-        let value: f32 = value
-            .without_autodiff()
-            .into_scalar_async()
-            .await
-            .map_err(|e| RenderError::Readback(format!("{e:?}")))?;
+        let value: f32 = value.without_autodiff().into_scalar_async().await?;
         Ok((value, gradient))
     }
 
@@ -402,8 +411,7 @@ impl<'n> RenderSession<'n> {
     pub async fn images(&self) -> Result<Vec<RenderedImage>, RenderError> {
         let image = self.param.image(self.raw.clone());
         let dims = image.dims();
-        let data =
-            image.into_data_async().await.map_err(|e| RenderError::Readback(format!("{e:?}")))?;
+        let data = image.into_data_async().await?;
         let values: Vec<f32> =
             data.try_to_vec::<f32>().map_err(|e| RenderError::Readback(format!("{e:?}")))?;
         Ok(RenderedImage::from_batch(&values, dims))

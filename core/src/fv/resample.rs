@@ -84,8 +84,8 @@ pub fn resample(images: Tensor<4>, warp: &Warp, fill: f32) -> Tensor<4> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fv::rng::SplitMix64;
     use crate::fv::transform::{Affine, Transform};
+    use crate::rng::SplitMix64;
 
     #[test]
     fn fv_resample_matches_bilinear_sampling_on_the_host() {

@@ -37,7 +37,7 @@ pub fn high_frequency_fraction(image: &RenderedImage, cutoff: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fv::rng::SplitMix64;
+    use crate::rng::SplitMix64;
 
     #[test]
     fn fv_high_frequency_fraction_separates_noise_from_smooth_images() {

@@ -8,7 +8,7 @@ use burn::tensor::ops::ConvOptions;
 
 use crate::network::{InputSpec, LayerSummary, Network, NetworkError};
 
-use super::rng::SplitMix64;
+use crate::rng::SplitMix64;
 
 /// `conv1` (8 channels, same size), `conv2` (6 channels, stride 2), `logits` (5 classes).
 pub struct TinyNet {

@@ -8,7 +8,7 @@
 //! upsampling to the model's input size) composes into one [`Warp`], resampled once
 //! (bilinear, see [`super::resample`]) instead of once per transform.
 
-use super::rng::SplitMix64;
+use crate::rng::SplitMix64;
 
 /// Pixel amounts of the standard transforms are lucid's at this render size.
 pub const STANDARD_SIZE_PX: usize = 128;

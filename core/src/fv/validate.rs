@@ -2,11 +2,7 @@
 //! a unit out of range is reported at once, in the model's terms, not after minutes of work.
 
 use crate::network::{LayerSummary, Network};
-
-use super::objective::Objective;
-
-/// Name of the layer that holds class logits.
-pub const LOGITS_LAYER: &str = "logits";
+use crate::objective::{LOGITS_LAYER, MAX_DEPTH, Objective};
 
 /// Why an objective does not fit a model (or a render).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -93,6 +89,13 @@ pub enum ObjectiveError {
         /// The term, in text form.
         objective: String,
     },
+    /// The objective nests deeper than its text form may ([`MAX_DEPTH`]); evaluating it would
+    /// recurse that deep.
+    #[error("the objective nests {depth} levels deep; at most {MAX_DEPTH} are allowed")]
+    TooDeep {
+        /// Its depth.
+        depth: usize,
+    },
     /// The forward pass failed while evaluating.
     #[error("evaluating the objective: {0}")]
     Evaluation(String),
@@ -133,6 +136,12 @@ impl Objective {
         batch: usize,
         has_reference: bool,
     ) -> Result<(), ObjectiveError> {
+        // First, before anything below recurses through the terms. Parsed objectives are at
+        // most one level deeper than the grammar's count (their innermost term).
+        let depth = self.depth();
+        if depth > MAX_DEPTH + 1 {
+            return Err(ObjectiveError::TooDeep { depth });
+        }
         let layers = network.layers();
         let model = network.id().to_owned();
         let find = |layer: &str| {

@@ -317,8 +317,8 @@ fn unique_name(taken: &HashMap<String, ValueId>, name: &str, fallback: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::atlas::Name;
     use crate::graph::HostTensor;
-    use crate::unit::is_valid_name;
 
     #[test]
     fn graph_names_are_sanitised_and_unique() {
@@ -339,7 +339,7 @@ mod tests {
         let d = g.add_node("..", Op::Sigmoid, &[c]).unwrap();
         let names: Vec<&str> = [a, b, c, d].iter().map(|&v| g.value_name(v).unwrap()).collect();
         assert_eq!(names, ["act", "act_2", "relu_2", "sigmoid_3"]);
-        assert!(names.iter().all(|n| is_valid_name(n)));
+        assert!(names.iter().all(|n| Name::new(*n).is_ok()));
         assert_eq!(g.value("act_2"), Some(b));
         assert_eq!(g.value("x"), Some(ValueId::INPUT));
     }

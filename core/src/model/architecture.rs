@@ -342,13 +342,8 @@ pub(crate) mod tests {
     /// A checkpoint of the right shapes for `model`, filled with small deterministic values
     /// (positive running variances) and a `num_batches_tracked` extra per batch norm.
     pub(crate) fn synthetic_weights(model: ModelId, seed: u64) -> TensorMap {
-        let mut state = seed;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        };
+        let mut rng = crate::rng::SplitMix64::new(seed);
+        let mut next = move || rng.next_signed_f32();
         let mut map = TensorMap::new();
         for e in model.architecture().expected_tensors() {
             let n: usize = e.shape.iter().product();

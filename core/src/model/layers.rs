@@ -137,8 +137,8 @@ impl Architecture {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::atlas::Name;
     use crate::model::ModelId;
-    use crate::unit::is_valid_name;
 
     #[test]
     fn model_layer_names_round_trip() {
@@ -152,7 +152,7 @@ mod tests {
             LayerId::Logits,
         ] {
             let name = id.to_string();
-            assert!(is_valid_name(&name), "{name}");
+            assert!(Name::new(name.as_str()).is_ok(), "{name}");
             assert_eq!(name.parse::<LayerId>().unwrap(), id);
         }
         assert_eq!("blocks.8.expand".parse::<LayerId>().unwrap(), LayerId::Expand(8));

@@ -314,15 +314,7 @@ mod tests {
 
     /// Deterministic values in [-1, 1).
     fn noise(len: usize, seed: u64) -> Vec<f32> {
-        let mut state = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        (0..len)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                ((state >> 40) as f32 / (1u64 << 23) as f32) - 1.0
-            })
-            .collect()
+        crate::rng::SplitMix64::new(seed).signed_noise(len)
     }
 
     fn input(shape: [usize; 4], seed: u64, device: &Device) -> Tensor<4> {

@@ -118,8 +118,8 @@ mod tests {
 
     #[test]
     fn feature_visualization_renders_the_fixed_size_model_at_any_size() {
-        use crate::fv::objective::Objective;
         use crate::fv::render::{RenderOptions, render};
+        use crate::objective::Objective;
         let device = Device::flex();
         let model = fashion_cnn_model(None, &init_fashion_cnn(2), &device).unwrap();
         assert!(model.fixed_input_size(), "a flatten before `fc` fixes the input size");

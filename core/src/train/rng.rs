@@ -2,7 +2,7 @@
 //! every machine): normal samples for weight initialisation, and the data order (a fresh shuffle per epoch, derived
 //! from the seed and the epoch alone, so a resumed run sees the same batches).
 
-pub use crate::fv::rng::SplitMix64;
+pub use crate::rng::SplitMix64;
 
 /// A uniform index below `n` by modulo (0 when `n` is 0): the data order of every training
 /// run is defined by these exact numbers, so this stays as it is even though

@@ -1,5 +1,6 @@
 //! Pretrained weights as plain Rust data: a pure-Rust reader for PyTorch's legacy (non-zip)
-//! `.pth` checkpoints, a sha256 check of downloaded files, and a safetensors writer and reader
+//! `.pth` checkpoints, a sha256 check of downloaded files (and of model files the browser
+//! downloads: no web page, no stub, the recorded hash), and a safetensors writer and reader
 //! for the converted cache.
 //!
 //! Nothing here needs burn, Python or torch: functions take bytes and return a [`TensorMap`] of
@@ -21,6 +22,7 @@
 //! # }
 //! ```
 
+mod download;
 mod error;
 mod hash;
 mod pickle;
@@ -30,6 +32,7 @@ mod tensor;
 #[cfg(test)]
 mod testutil;
 
+pub use download::{DownloadProblem, MIN_MODEL_BYTES, check_model_file};
 pub use error::WeightsError;
 pub use hash::{MIN_HASH_PREFIX, hash_prefix, sha256_hex, verify_sha256_prefix};
 pub use pth::{LEGACY_MAGIC, LEGACY_PROTOCOL_VERSION, read_pth};

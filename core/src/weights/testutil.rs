@@ -246,21 +246,16 @@ pub(crate) fn build_pth(tensors: &[TensorSpec], storages: &[(&str, Vec<f32>)]) -
     out
 }
 
-/// A seeded xorshift generator for fuzz-style tests.
-pub(crate) struct Fuzz(u64);
+/// Fuzz-style test cases from the project's seeded generator.
+pub(crate) struct Fuzz(crate::rng::SplitMix64);
 
 impl Fuzz {
     pub(crate) fn new(seed: u64) -> Self {
-        Self(seed | 1)
+        Self(crate::rng::SplitMix64::new(seed))
     }
 
     pub(crate) fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
+        self.0.next_u64()
     }
 
     /// A number in `0..n` (`n > 0`).

@@ -16,15 +16,7 @@ pub use naive::Nd;
 
 /// Deterministic values in [-1, 1).
 pub fn noise(len: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(0x1234_5678);
-    (0..len)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            ((state >> 40) as f32 / (1u64 << 23) as f32) - 1.0
-        })
-        .collect()
+    microscope_core::rng::SplitMix64::new(seed).signed_noise(len)
 }
 
 /// A float initializer stored as raw little-endian bytes.

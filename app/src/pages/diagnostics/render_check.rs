@@ -4,9 +4,10 @@
 //! worker's memory after each render (wasm linear memory, GPU pools) for leak checks.
 
 use leptos::prelude::*;
+use microscope_core::objective::Objective;
 use microscope_core::protocol::{
-    ComputePath, ModelRef, RenderSettings, RendererEvent, RendererRequest, WeightsFormat,
-    WorkerMemory,
+    ComputePath, ModelRef, RenderFailure, RenderLimits, RenderSettings, RendererEvent,
+    RendererRequest, WeightsFormat, WorkerMemory,
 };
 
 use crate::picture;
@@ -96,8 +97,17 @@ pub fn RenderCheck() -> impl IntoView {
     let ended = RwSignal::new(0u32);
 
     let start = move |path: ComputePath| {
+        let objective = match objective.get_untracked().parse::<Objective>() {
+            Ok(objective) => objective,
+            Err(error) => {
+                let failure = RenderFailure::ObjectiveSyntax { error };
+                check.set(Check::Failed { path, message: failure.to_string() });
+                ended.update(|n| *n += 1);
+                return;
+            }
+        };
         let settings = RenderSettings {
-            objective: objective.get_untracked(),
+            objective,
             size_px: size.get_untracked(),
             steps: steps.get_untracked(),
             seed: seed.get_untracked(),
@@ -109,6 +119,7 @@ pub fn RenderCheck() -> impl IntoView {
             id: MODEL.to_owned(),
             url: WEIGHTS_URL.to_owned(),
             format: WeightsFormat::Safetensors,
+            sha256: None,
         };
         let started = renderer_client::run_job(
             move |job| {
@@ -148,8 +159,8 @@ pub fn RenderCheck() -> impl IntoView {
                     check.set(Check::Done { path, objectives, elapsed_ms, cancelled, memory });
                     ended.update(|n| *n += 1);
                 }
-                RendererEvent::Failed { message, .. } => {
-                    check.set(Check::Failed { path, message });
+                RendererEvent::Failed { failure, .. } => {
+                    check.set(Check::Failed { path, message: failure.to_string() });
                     ended.update(|n| *n += 1);
                 }
                 RendererEvent::Ready
@@ -157,8 +168,8 @@ pub fn RenderCheck() -> impl IntoView {
                 | RendererEvent::SmokeDone { .. } => {}
             },
         );
-        if let Err(message) = started {
-            check.set(Check::Failed { path, message });
+        if let Err(failure) = started {
+            check.set(Check::Failed { path, message: failure.to_string() });
             ended.update(|n| *n += 1);
         }
     };
@@ -168,6 +179,7 @@ pub fn RenderCheck() -> impl IntoView {
         }
     };
     let running = move || matches!(check.get(), Check::Running { .. });
+    let limits = RenderLimits::BROWSER;
 
     view! {
         <p>
@@ -180,11 +192,11 @@ pub fn RenderCheck() -> impl IntoView {
                     on:input=move |ev| objective.set(event_target_value(&ev)) />
             </label>
             <label>"Steps "
-                <input id="render-steps" type="number" min="1" max="8192" prop:value=move || steps.get().to_string()
+                <input id="render-steps" type="number" min="1" max=limits.max_steps.to_string() prop:value=move || steps.get().to_string()
                     on:input=move |ev| if let Ok(value) = event_target_value(&ev).parse() { steps.set(value) } />
             </label>
             <label>"Size (px) "
-                <input id="render-size" type="number" min="16" max="512" prop:value=move || size.get().to_string()
+                <input id="render-size" type="number" min=limits.min_size_px.to_string() max=limits.max_size_px.to_string() prop:value=move || size.get().to_string()
                     on:input=move |ev| if let Ok(value) = event_target_value(&ev).parse() { size.set(value) } />
             </label>
             <label>"Seed "

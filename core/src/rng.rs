@@ -1,4 +1,5 @@
-//! A small seeded random generator for feature visualization.
+//! The one small seeded random generator of the project: feature visualization, training, the
+//! smoke computation, and the deterministic noise and fuzz cases of tests and benchmarks.
 //!
 //! Core code runs in the browser too, where `rand::thread_rng` and OS entropy are off limits,
 //! and renders must be reproducible from a seed: every random choice (initial parameters,
@@ -38,6 +39,17 @@ impl SplitMix64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// Uniform in `[-1, 1)`, with 24 random bits (so exactly representable).
+    pub fn next_signed_f32(&mut self) -> f32 {
+        ((self.next_u64() >> 40) as f32 / (1u64 << 23) as f32) - 1.0
+    }
+
+    /// `len` values uniform in `[-1, 1)`: deterministic noise for weights and inputs of tests
+    /// and benchmarks.
+    pub fn signed_noise(&mut self, len: usize) -> Vec<f32> {
+        (0..len).map(|_| self.next_signed_f32()).collect()
+    }
+
     /// Uniform in `0..n` (0 when `n` is 0).
     pub fn below(&mut self, n: usize) -> usize {
         if n == 0 {
@@ -71,7 +83,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fv_rng_is_reproducible_and_roughly_uniform() {
+    fn rng_is_reproducible_and_roughly_uniform() {
         let mut a = SplitMix64::new(42);
         let mut b = SplitMix64::new(42);
         let xs: Vec<u64> = (0..8).map(|_| a.next_u64()).collect();
@@ -90,6 +102,10 @@ mod tests {
         let mean = samples.iter().sum::<f32>() / samples.len() as f32;
         let var = samples.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / samples.len() as f32;
         assert!(mean.abs() < 0.05 && (var.sqrt() - 2.0).abs() < 0.05, "{mean} {var}");
+
+        let noise = SplitMix64::new(5).signed_noise(10_000);
+        assert!(noise.iter().all(|v| (-1.0..1.0).contains(v)));
+        assert!(noise.iter().any(|v| *v < -0.99) && noise.iter().any(|v| *v > 0.99));
 
         let base = SplitMix64::new(9);
         assert_ne!(base.fork(1).next_u64(), base.fork(2).next_u64());

@@ -1,17 +1,22 @@
-//! Objectives: what a visualization maximises, as a small algebra over activations and image
-//! penalties, with a text form (see [`super::grammar`]) and a generated English description.
+//! The objective type: what a visualization maximises, as a small algebra over activations and
+//! image penalties (`+`, `-`, unary `-`, `* factor`), with a generated English description.
+//! Its text form is written by [`super::text`] and read by [`super::grammar`].
 //!
 //! Every objective is a scalar to *maximise*. Penalties measure what they are named after
 //! (`tv(0.1)` is 0.1 times the image's total variation), so they are subtracted:
 //! `blocks.8:50 - tv(0.1)`. `diversity` measures diversity (minus the similarity of the batch
 //! elements' Gram matrices), so it is added.
 
-use std::fmt;
+use serde::{Deserialize, Serialize};
 
-use super::validate::LOGITS_LAYER;
+use super::LOGITS_LAYER;
 
 /// A scalar function of the activations and the image, to be maximised.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// It crosses the worker boundary as itself (serde), never as text: the page builds or parses
+/// it, the renderer checks it against the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Objective {
     /// Mean activation of one channel over all positions (lucid's `channel`; text `layer:unit`).
     Channel {
@@ -130,6 +135,11 @@ impl Objective {
         Self::Dream { layer: layer.into(), batch: None }
     }
 
+    /// The diversity of `layer` across the batch, weight 1.
+    pub fn diversity(layer: impl Into<String>) -> Self {
+        Self::Diversity { layer: layer.into(), weight: 1.0 }
+    }
+
     /// The logit of `class`.
     pub fn class(class: usize) -> Self {
         Self::Class { class, batch: None }
@@ -180,6 +190,22 @@ impl Objective {
             Self::Scaled { inner, .. } | Self::Negated(inner) => inner.set_batch(index),
             Self::Sum(terms) => terms.iter_mut().for_each(|t| t.set_batch(index)),
         }
+    }
+
+    /// How deeply terms nest: 1 for a single term, one more for each sum, factor or minus
+    /// around it. Counted without recursion, so that it can measure any objective.
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(self, 1)];
+        while let Some((term, depth)) = stack.pop() {
+            deepest = deepest.max(depth);
+            match term {
+                Self::Scaled { inner, .. } | Self::Negated(inner) => stack.push((inner, depth + 1)),
+                Self::Sum(terms) => stack.extend(terms.iter().map(|t| (t, depth + 1))),
+                _ => {}
+            }
+        }
+        deepest
     }
 
     /// Every term, depth first (this objective included).
@@ -350,156 +376,5 @@ impl std::ops::Mul<Objective> for f32 {
 
     fn mul(self, objective: Objective) -> Objective {
         objective * self
-    }
-}
-
-/// Precedence levels of the text form, loosest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Level {
-    Sum,
-    Term,
-    Unary,
-}
-
-/// Whether `name` can be written without quotes.
-pub(crate) fn is_plain_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '/')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/'))
-}
-
-/// A layer name as written in the text form.
-struct LayerName<'a>(&'a str);
-
-impl fmt::Display for LayerName<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if is_plain_name(self.0) {
-            return f.write_str(self.0);
-        }
-        f.write_str("\"")?;
-        for c in self.0.chars() {
-            if matches!(c, '"' | '\\') {
-                f.write_str("\\")?;
-            }
-            write!(f, "{c}")?;
-        }
-        f.write_str("\"")
-    }
-}
-
-/// `@i` when a batch element is targeted.
-struct At(Option<usize>);
-
-impl fmt::Display for At {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(i) => write!(f, "@{i}"),
-            None => Ok(()),
-        }
-    }
-}
-
-/// `, weight` unless the weight is 1.
-struct OptionalWeight(f32, bool);
-
-impl fmt::Display for OptionalWeight {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.0 == 1.0, self.1) {
-            (true, _) => Ok(()),
-            (false, true) => write!(f, ", {}", self.0),
-            (false, false) => write!(f, "{}", self.0),
-        }
-    }
-}
-
-impl Objective {
-    fn level(&self) -> Level {
-        match self {
-            Self::Sum(_) => Level::Sum,
-            Self::Scaled { .. } => Level::Term,
-            Self::Negated(_) => Level::Unary,
-            _ => Level::Unary,
-        }
-    }
-
-    /// Writes `self`, in parentheses when it binds more loosely than `context` allows.
-    fn write_at(&self, f: &mut fmt::Formatter<'_>, context: Level) -> fmt::Result {
-        if self.level() < context { write!(f, "({self})") } else { write!(f, "{self}") }
-    }
-}
-
-impl fmt::Display for Objective {
-    /// The canonical text form; parsing it gives back an equal objective.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Channel { layer, unit, batch } => {
-                write!(f, "{}:{unit}{}", LayerName(layer), At(*batch))
-            }
-            Self::Neuron { layer, unit, position, batch } => {
-                write!(f, "neuron({}:{unit}", LayerName(layer))?;
-                if let Some([x, y]) = position {
-                    write!(f, ", {x}, {y}")?;
-                }
-                write!(f, "){}", At(*batch))
-            }
-            Self::Dream { layer, batch } => write!(f, "dream({}){}", LayerName(layer), At(*batch)),
-            Self::Direction { layer, vector, cosine, batch } => {
-                write!(f, "direction({}, [", LayerName(layer))?;
-                for (i, v) in vector.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{v}")?;
-                }
-                f.write_str("]")?;
-                if *cosine {
-                    f.write_str(", cos")?;
-                }
-                write!(f, "){}", At(*batch))
-            }
-            Self::Class { class, batch } => write!(f, "class({class}){}", At(*batch)),
-            Self::Caricature { layer, power, batch } => {
-                write!(
-                    f,
-                    "caricature({}{}){}",
-                    LayerName(layer),
-                    OptionalWeight(*power, true),
-                    At(*batch)
-                )
-            }
-            Self::Inversion { layer, batch } => {
-                write!(f, "invert({}){}", LayerName(layer), At(*batch))
-            }
-            Self::Diversity { layer, weight } => {
-                write!(f, "diversity({}{})", LayerName(layer), OptionalWeight(*weight, true))
-            }
-            Self::TotalVariation { weight } => write!(f, "tv({})", OptionalWeight(*weight, false)),
-            Self::L1 { weight } => write!(f, "l1({})", OptionalWeight(*weight, false)),
-            Self::L2 { weight } => write!(f, "l2({})", OptionalWeight(*weight, false)),
-            Self::Scaled { factor, inner } => {
-                write!(f, "{factor} * ")?;
-                inner.write_at(f, Level::Term)
-            }
-            Self::Negated(inner) => {
-                f.write_str("-")?;
-                inner.write_at(f, Level::Unary)
-            }
-            Self::Sum(terms) => {
-                for (i, term) in terms.iter().enumerate() {
-                    match (i, term) {
-                        (0, term) => term.write_at(f, Level::Term)?,
-                        (_, Self::Negated(inner)) => {
-                            f.write_str(" - ")?;
-                            inner.write_at(f, Level::Term)?;
-                        }
-                        (_, term) => {
-                            f.write_str(" + ")?;
-                            term.write_at(f, Level::Term)?;
-                        }
-                    }
-                }
-                Ok(())
-            }
-        }
     }
 }

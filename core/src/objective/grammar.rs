@@ -24,14 +24,29 @@
 //!
 //! Examples: `blocks.8:50 + 0.5 * blocks.8:12 - tv(0.1)`, `neuron(blocks.8:50, 3, 4)`,
 //! `dream(blocks.8)`, `class(967)`, `blocks.8:50 + diversity(blocks.8, 0.01)`, `-blocks.8:50`.
+//!
+//! The text comes from links, so its size is bounded before any work: at most
+//! [`MAX_TEXT_BYTES`] bytes and [`MAX_DEPTH`] levels of nesting, each checked before the parser
+//! recurses (a 20,000-deep objective is an error, not a stack overflow).
 
 use std::fmt;
 use std::str::FromStr;
 
-use super::objective::Objective;
+use super::algebra::Objective;
+use super::layer_name::{continues_bare, starts_bare};
+
+/// The longest objective text read, in bytes. A link carries the objective, so its length is
+/// chosen by whoever wrote the link; this is far more than any hand-written objective needs.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+
+/// The deepest nesting read: parentheses, unary minus and factors each add a level. The parser
+/// (and everything that walks the objective afterwards) recurses once per level, and a browser
+/// worker's stack is small, so a deeper text is an error rather than a stack overflow.
+pub const MAX_DEPTH: usize = 64;
 
 /// What the parser wanted where it failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "symbol", rename_all = "snake_case")]
 pub enum Expected {
     /// The start of an objective (a unit, a function, `-` or `(`).
     Objective,
@@ -49,6 +64,10 @@ pub enum Expected {
     DirectionKind,
     /// The end of the text (or an operator).
     End,
+    /// A text of at most [`MAX_TEXT_BYTES`] bytes.
+    ShorterText,
+    /// At most [`MAX_DEPTH`] levels of nesting.
+    ShallowerNesting,
 }
 
 impl fmt::Display for Expected {
@@ -64,12 +83,17 @@ impl fmt::Display for Expected {
             ),
             Self::DirectionKind => f.write_str("`cos` or `dot`"),
             Self::End => f.write_str("`+`, `-`, `*` or the end"),
+            Self::ShorterText => write!(f, "an objective of at most {MAX_TEXT_BYTES} bytes"),
+            Self::ShallowerNesting => write!(
+                f,
+                "at most {MAX_DEPTH} levels of nesting (parentheses, minus signs and factors)"
+            ),
         }
     }
 }
 
 /// Why a text is not an objective.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[error("at character {}: expected {expected}, found {found}", position + 1)]
 pub struct ParseError {
     /// Byte offset of the offending token in the text (0-based).
@@ -126,10 +150,10 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, ParseError> {
                 }
             }
             tokens.push((start, Token::Number(number)));
-        } else if c.is_ascii_alphabetic() || c == '_' || c == '/' {
+        } else if starts_bare(c) {
             let mut name = String::new();
             while let Some(&(_, d)) = chars.peek() {
-                if d.is_ascii_alphanumeric() || matches!(d, '_' | '.' | '/') {
+                if continues_bare(d) {
                     name.push(d);
                     chars.next();
                 } else {
@@ -175,6 +199,8 @@ fn unterminated(text: &str) -> ParseError {
 struct Parser {
     tokens: Vec<(usize, Token)>,
     next: usize,
+    /// Levels of nesting open at the current token (see [`MAX_DEPTH`]).
+    depth: usize,
 }
 
 impl Parser {
@@ -207,13 +233,39 @@ impl Parser {
         if self.eat(symbol) { Ok(()) } else { Err(self.error(Expected::Symbol(symbol))) }
     }
 
+    /// Opens `levels` levels of nesting, or fails before anything recursive runs when that
+    /// would pass [`MAX_DEPTH`]. Every `enter` is matched by a `leave` on success; after an
+    /// error the parser is dropped, so the count no longer matters.
+    fn enter(&mut self, levels: usize) -> Result<(), ParseError> {
+        self.depth += levels;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error(Expected::ShallowerNesting));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self, levels: usize) {
+        self.depth = self.depth.saturating_sub(levels);
+    }
+
     fn expr(&mut self) -> Result<Objective, ParseError> {
+        self.enter(1)?;
+        let objective = self.sum()?;
+        self.leave(1);
+        Ok(objective)
+    }
+
+    fn sum(&mut self) -> Result<Objective, ParseError> {
         let mut terms = vec![self.term()?];
         loop {
             if self.eat('+') {
                 terms.push(self.term()?);
             } else if self.eat('-') {
-                terms.push(Objective::Negated(Box::new(self.term()?)));
+                // `a - b` holds `b` in a negation: a level, as for a unary minus.
+                self.enter(1)?;
+                let term = self.term()?;
+                self.leave(1);
+                terms.push(Objective::Negated(Box::new(term)));
             } else {
                 break;
             }
@@ -227,20 +279,31 @@ impl Parser {
         if negative_number || matches!(self.peek(), Token::Number(_)) {
             let factor = self.signed_number()?;
             self.expect('*')?;
+            self.enter(1)?;
             let inner = self.term()?;
+            self.leave(1);
             return Ok(Objective::Scaled { factor, inner: Box::new(inner) });
         }
         let mut objective = self.unary()?;
+        // Postfix factors nest without recursing here, but whatever walks the objective later
+        // recurses through each of them: they count as levels too.
+        let mut factors = 0;
         while self.eat('*') {
+            self.enter(1)?;
+            factors += 1;
             let factor = self.signed_number()?;
             objective = Objective::Scaled { factor, inner: Box::new(objective) };
         }
+        self.leave(factors);
         Ok(objective)
     }
 
     fn unary(&mut self) -> Result<Objective, ParseError> {
         if self.eat('-') {
-            return Ok(Objective::Negated(Box::new(self.unary()?)));
+            self.enter(1)?;
+            let inner = self.unary()?;
+            self.leave(1);
+            return Ok(Objective::Negated(Box::new(inner)));
         }
         self.primary()
     }
@@ -419,7 +482,14 @@ impl FromStr for Objective {
 
     /// Parses the text form (see the [module documentation](self)).
     fn from_str(text: &str) -> Result<Self, ParseError> {
-        let mut parser = Parser { tokens: tokenize(text)?, next: 0 };
+        if text.len() > MAX_TEXT_BYTES {
+            return Err(ParseError {
+                position: MAX_TEXT_BYTES,
+                expected: Expected::ShorterText,
+                found: format!("{} bytes", text.len()),
+            });
+        }
+        let mut parser = Parser { tokens: tokenize(text)?, next: 0, depth: 0 };
         let objective = parser.expr()?;
         if *parser.peek() != Token::End {
             return Err(parser.error(Expected::End));
@@ -431,7 +501,7 @@ impl FromStr for Objective {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fv::rng::SplitMix64;
+    use crate::rng::SplitMix64;
 
     fn parse(text: &str) -> Objective {
         text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
@@ -510,6 +580,62 @@ mod tests {
         assert_eq!(e.expected, Expected::Symbol('"'));
         let e = error("direction(head, [1], sin)");
         assert_eq!((e.position, e.expected), (21, Expected::DirectionKind));
+    }
+
+    /// Runs `f` on a thread with a 1 MiB stack, the default stack of a wasm module such as the
+    /// renderer worker.
+    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new().stack_size(1 << 20).spawn(f).unwrap().join().unwrap()
+    }
+
+    #[test]
+    fn objective_grammar_refuses_deep_nesting_before_it_recurses() {
+        let deep = 20_000;
+        let cases = [
+            format!("{}blocks.8:1{}", "(".repeat(deep), ")".repeat(deep)),
+            format!("{}blocks.8:1", "-".repeat(deep)),
+            format!("{}blocks.8:1", "2*".repeat(deep)),
+            format!("blocks.8:1{}", "*2".repeat(deep)),
+            format!("{}blocks.8:1{}", "-(".repeat(deep / 2), ")".repeat(deep / 2)),
+            format!("{}x:1{}", "(x:1 - ".repeat(deep / 8), ")".repeat(deep / 8)),
+        ];
+        let errors = on_small_stack(move || {
+            cases.iter().map(|text| text.parse::<Objective>().unwrap_err()).collect::<Vec<_>>()
+        });
+        for error in errors {
+            assert_eq!(error.expected, Expected::ShallowerNesting, "{error}");
+            // Found within the first levels, not after reading 20,000 of them.
+            assert!(error.position < 8 * MAX_DEPTH, "{error}");
+        }
+        // Just inside the limit still parses, and the objective is as deep as written.
+        let ok = format!("{}blocks.8:1", "-".repeat(MAX_DEPTH - 1));
+        let objective = on_small_stack(move || ok.parse::<Objective>().unwrap());
+        assert_eq!(objective.depth(), MAX_DEPTH);
+        let too_deep = format!("{}blocks.8:1", "-".repeat(MAX_DEPTH));
+        assert_eq!(too_deep.parse::<Objective>().unwrap_err().expected, Expected::ShallowerNesting);
+        // Whatever parses is at most one level deeper than the parser's count (the innermost
+        // term), which is what `validate` allows.
+        for n in 1..MAX_DEPTH {
+            let text = format!("{}x:1{}", "(x:1 - ".repeat(n), ")".repeat(n));
+            if let Ok(objective) = text.parse::<Objective>() {
+                assert!(objective.depth() <= MAX_DEPTH + 1, "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn objective_grammar_refuses_long_texts_before_reading_them() {
+        let long = format!("blocks.8:1{}", " + blocks.8:1".repeat(MAX_TEXT_BYTES / 12));
+        let error = long.parse::<Objective>().unwrap_err();
+        assert_eq!(
+            (error.position, error.expected.clone()),
+            (MAX_TEXT_BYTES, Expected::ShorterText)
+        );
+        assert!(error.to_string().contains("65536 bytes"), "{error}");
+        // A long flat sum within the limit is fine: sums do not nest.
+        let sum = format!("blocks.8:1{}", " + blocks.8:1".repeat(4000));
+        let Objective::Sum(terms) = sum.parse::<Objective>().unwrap() else { panic!("not a sum") };
+        assert_eq!(terms.len(), 4001);
     }
 
     /// A random objective built with the algebra.
