@@ -12,10 +12,6 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{MessageEvent, Worker};
 
-/// Script that Trunk generates to load the renderer's wasm inside a worker, relative to the
-/// document base (the site root).
-const WORKER_SCRIPT: &str = "microscope-renderer_loader.js";
-
 type Listener = Box<dyn Fn(RendererEvent)>;
 
 struct Renderer {
@@ -43,7 +39,7 @@ impl Renderer {
     }
 
     fn start() -> Result<Rc<Self>, String> {
-        let worker = Worker::new(WORKER_SCRIPT)
+        let worker = Worker::new(&crate::links::worker_script())
             .map_err(|error| format!("could not start the renderer worker: {error:?}"))?;
         let renderer = Rc::new(Self {
             worker,

@@ -4,7 +4,10 @@
 
 use leptos::prelude::*;
 use microscope_core::atlas::Technique;
+use microscope_core::protocol::RenderSettings;
 
+use crate::atlas::UnitCtx;
+use crate::components::live_render::{RenderJob, model_ref};
 use crate::gpu::PathChoice;
 use crate::pages::query_param;
 
@@ -35,6 +38,34 @@ pub fn technique_objective(technique: Technique, layer: &str, unit: u32) -> (Str
         Technique::Negative => (format!("-{layer}:{unit}"), 1),
         Technique::Diversity => (format!("{layer}:{unit} + diversity({layer})"), DIVERSITY_BATCH),
         _ => (format!("{layer}:{unit}"), 1),
+    }
+}
+
+/// The browser render of `technique` for a unit with `seed` and the link's size and steps,
+/// cached under the same key wherever it is asked for (unit page or embed card).
+pub fn technique_job(
+    ctx: &UnitCtx,
+    technique: Technique,
+    seed: u64,
+    settings: &UrlRenderSettings,
+) -> RenderJob {
+    let model = &ctx.layer.model.model;
+    let layer = ctx.layer.info().name.as_str();
+    let (size_px, steps) = (settings.size_px(), settings.steps());
+    let (objective, batch) = technique_objective(technique, layer, ctx.unit);
+    let key = format!("{}/{}/{layer}/{}", model.id, ctx.layer.checkpoint, ctx.unit);
+    RenderJob {
+        model: model_ref(model, &ctx.layer.checkpoint),
+        settings: RenderSettings {
+            objective,
+            size_px,
+            steps,
+            seed,
+            batch,
+            preview_every: (steps / 16).clamp(1, 8),
+        },
+        cache_key: Some(format!("{key}/{technique}?seed={seed}&size={size_px}&steps={steps}")),
+        file_stem: format!("{}-{layer}-{}-{technique}-seed{seed}-{size_px}px", model.id, ctx.unit),
     }
 }
 
@@ -87,5 +118,24 @@ impl UrlRenderSettings {
     /// `render=1`: start without waiting for a click.
     pub fn auto_start(&self) -> bool {
         self.render.get().is_some_and(|r| r == "1" || r == "true")
+    }
+
+    /// The settings the link gives (not the defaults), as query items, so a shared link or an
+    /// embed reproduces the same render: `size`, `steps`, `path`, `render=1`.
+    pub fn link_query(&self) -> Vec<String> {
+        let mut query = Vec::new();
+        if self.size.get().is_some() {
+            query.push(format!("size={}", self.size_px()));
+        }
+        if self.steps.get().is_some() {
+            query.push(format!("steps={}", self.steps()));
+        }
+        if let Some(path) = self.forced_path() {
+            query.push(format!("path={}", path.as_str()));
+        }
+        if self.auto_start() {
+            query.push("render=1".to_owned());
+        }
+        query
     }
 }
