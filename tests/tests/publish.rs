@@ -152,8 +152,14 @@ async fn a_published_unit_unfurls_without_javascript_and_boots_the_viewer() {
         .with_base_url(server.base_url());
     let info = page::open(&browser, &unit, PAGE_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((info.page.as_str(), info.unit.as_deref()), ("unit", Some("0")), "{info:?}");
-    let stray: Vec<_> =
-        server.requests().into_iter().filter(|r| r.status >= 400).map(|r| r.path).collect();
+    // The viewer's own files all load (the fixture lacks some atlas files on purpose).
+    let atlas_files = format!("{base}/atlas/");
+    let stray: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.status >= 400 && !r.path.starts_with(&atlas_files))
+        .map(|r| r.path)
+        .collect();
     assert!(stray.is_empty(), "failed requests on the published site: {stray:?}");
     browser.screenshot("published-unit").await.unwrap();
     browser.close().await.unwrap();

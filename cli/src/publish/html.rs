@@ -27,7 +27,8 @@ pub struct Template {
 /// The text from `start` up to and including the first `end` after it.
 fn tag<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let from = text.find(start)?;
-    let to = text[from..].find(end)? + from + end.len();
+    let after = from + start.len();
+    let to = text[after..].find(end)? + after + end.len();
     Some(&text[from..to])
 }
 
