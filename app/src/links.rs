@@ -2,6 +2,11 @@
 //! [`microscope_core::unit`]), atlas files (from [`paths`]), the renderer worker's script and
 //! the keys of the render cache, all under the site's base path.
 //!
+//! The atlas is `<base>atlas/` unless the page was opened with `?atlas=URL` (someone else's
+//! atlas, on a host that allows CORS) or the site names one in
+//! `<meta name="microscope-atlas" content="URL">`; that choice is also made once, so it holds
+//! for the whole visit.
+//!
 //! The base path is read once from `<base href>`, which Trunk writes from `--public-url`: `/`
 //! at the root of a host, `/repo/` for a GitHub Pages project site. Every href this module
 //! gives already holds the base, so it is used as it is in a plain `<a href>` (the router
@@ -138,9 +143,68 @@ pub fn diagnostics() -> String {
     href("/diagnostics")
 }
 
-/// The atlas's base URL: `<base>atlas/`.
+/// The query parameter naming another atlas.
+const ATLAS_PARAM: &str = "atlas";
+/// The `<meta name>` of a site's own choice of atlas.
+const ATLAS_META: &str = "microscope-atlas";
+
+/// An atlas other than the site's own, and who chose it.
+#[derive(Debug)]
+struct ChosenAtlas {
+    /// Its base URL, ending in `/`.
+    url: String,
+    /// Whether the link chose it (`?atlas=`), rather than the site.
+    by_link: bool,
+}
+
+/// The atlas chosen by the link (`?atlas=`) or the site (`<meta name="microscope-atlas">`);
+/// `None`: the site's own `<base>atlas/`. Read when the visit starts.
+fn chosen_atlas() -> Option<&'static ChosenAtlas> {
+    static CHOSEN: OnceLock<Option<ChosenAtlas>> = OnceLock::new();
+    CHOSEN
+        .get_or_init(|| {
+            let window = web_sys::window()?;
+            let from_link = window.location().search().ok().and_then(|search| query_value(&search));
+            let from_site = || {
+                let document = window.document()?;
+                let selector = format!("meta[name=\"{ATLAS_META}\"]");
+                document.query_selector(&selector).ok()??.get_attribute("content")
+            };
+            let by_link = from_link.is_some();
+            let url = from_link.or_else(from_site)?.trim().to_owned();
+            if url.is_empty() {
+                return None;
+            }
+            let url = if url.ends_with('/') { url } else { format!("{url}/") };
+            Some(ChosenAtlas { url, by_link })
+        })
+        .as_ref()
+}
+
+/// The value of `?atlas=` in a query string (`?a=1&atlas=…`), decoded.
+fn query_value(search: &str) -> Option<String> {
+    let prefix = format!("{ATLAS_PARAM}=");
+    let value =
+        search.trim_start_matches('?').split('&').find_map(|item| item.strip_prefix(&prefix))?;
+    js_sys::decode_uri_component(&value.replace('+', " ")).ok().map(String::from)
+}
+
+/// The query item that keeps the link's atlas in a shared link (`atlas=…`), when the link
+/// chose one.
+pub fn atlas_query() -> Option<String> {
+    let atlas = chosen_atlas().filter(|atlas| atlas.by_link)?;
+    Some(format!("{ATLAS_PARAM}={}", js_sys::encode_uri_component(&atlas.url)))
+}
+
+/// Whether the atlas lives on another origin (its host must allow CORS).
+pub fn atlas_is_foreign() -> bool {
+    chosen_atlas()
+        .is_some_and(|atlas| atlas.url.contains("://") && !atlas.url.starts_with(&base().origin))
+}
+
+/// The atlas's base URL: `<base>atlas/`, or the one the link or the site chose.
 pub fn atlas_base() -> String {
-    href(ATLAS_DIR)
+    chosen_atlas().map_or_else(|| href(ATLAS_DIR), |atlas| atlas.url.clone())
 }
 
 /// The URL of an atlas file.
@@ -153,9 +217,14 @@ pub fn worker_script() -> String {
     href(WORKER_SCRIPT)
 }
 
-/// The Cache Storage request URL a finished render is stored under.
+/// The Cache Storage request URL a finished render is stored under (a render of another
+/// atlas's model is another key).
 pub fn render_cache(key: &str) -> String {
-    let key = String::from(js_sys::encode_uri_component(key));
+    let key = match chosen_atlas() {
+        Some(atlas) => format!("{}{key}", atlas.url),
+        None => key.to_owned(),
+    };
+    let key = String::from(js_sys::encode_uri_component(&key));
     format!("{}{key}", href(RENDER_CACHE_DIR))
 }
 

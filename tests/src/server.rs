@@ -25,7 +25,9 @@ use std::thread::JoinHandle;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use hyper::header::{
+    ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::sync::oneshot;
 
@@ -63,6 +65,8 @@ pub struct ServerConfig {
     mounts: Vec<Mount>,
     /// The site's URL path as segments (empty: served at `/`).
     site: Vec<String>,
+    /// Whether every response allows any origin to read it (CORS).
+    cors: bool,
 }
 
 /// An extra directory served under a URL prefix (e.g. atlases under `/atlas/`).
@@ -78,7 +82,14 @@ struct Mount {
 impl ServerConfig {
     /// Serves `root` with the given fallback.
     pub fn new(root: impl Into<PathBuf>, fallback: Fallback) -> Self {
-        Self { root: root.into(), fallback, mounts: Vec::new(), site: Vec::new() }
+        Self { root: root.into(), fallback, mounts: Vec::new(), site: Vec::new(), cors: false }
+    }
+
+    /// Lets pages of any origin read every file (`Access-Control-Allow-Origin: *`), as a host
+    /// of an atlas meant for other sites' viewers must.
+    pub fn allow_any_origin(mut self) -> Self {
+        self.cors = true;
+        self
     }
 
     /// Serves the site under the URL path `prefix` (such as `/repo/`) instead of at `/`; its
@@ -189,6 +200,7 @@ impl StaticServer {
             fallback: config.fallback,
             mounts: config.mounts.clone(),
             site: config.site.clone(),
+            cors: config.cors,
             log: Arc::clone(&log),
         });
         let (shutdown, stop) = oneshot::channel();
@@ -269,6 +281,7 @@ struct Site {
     fallback: Fallback,
     mounts: Vec<Mount>,
     site: Vec<String>,
+    cors: bool,
     log: Arc<Mutex<Vec<RequestRecord>>>,
 }
 
@@ -325,7 +338,12 @@ impl Site {
     /// Answers one request and logs it.
     fn respond<B>(&self, request: &Request<B>) -> Response<Full<Bytes>> {
         let path = request.uri().path().to_owned();
-        let (response, served) = self.answer(request.method(), &path);
+        let (mut response, served) = self.answer(request.method(), &path);
+        if self.cors {
+            response
+                .headers_mut()
+                .insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        }
         self.log.lock().unwrap_or_else(PoisonError::into_inner).push(RequestRecord {
             method: request.method().to_string(),
             path,
@@ -474,6 +492,7 @@ mod tests {
             fallback,
             mounts: config.mounts.clone(),
             site: config.site.clone(),
+            cors: false,
             log: Arc::default(),
         };
         (dir, site)
@@ -492,6 +511,7 @@ mod tests {
             fallback: config.fallback,
             mounts: Vec::new(),
             site: config.site.clone(),
+            cors: false,
             log: Arc::default(),
         };
         assert_eq!(site.resolve("/repo/sub/"), Target::File(dir.path().join("index.html")));

@@ -233,3 +233,73 @@ async fn an_embed_without_an_atlas_image_shows_a_picture_on_another_origin() {
     browser.screenshot("embed-on-another-origin").await.unwrap();
     browser.close().await.unwrap();
 }
+
+/// A viewer opened with `?atlas=URL` reads someone else's atlas from another origin when its
+/// host allows CORS, keeps it while the visitor browses, and says what is wrong when the host
+/// does not allow it.
+#[tokio::test]
+async fn a_viewer_reads_an_atlas_from_another_origin_that_allows_it() {
+    let _one = serial::exclusive().await;
+    let dist = sub_path_dist_dir();
+    assert!(
+        dist.join("index.html").is_file(),
+        "no site built for {SUB_PATH} in {}",
+        dist.display()
+    );
+    let site = StaticServer::start(ServerConfig::new(&dist, Fallback::GithubPages).under(SUB_PATH))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let host_root = tempfile::tempdir().unwrap();
+    std::fs::write(host_root.path().join("index.html"), "an atlas host").unwrap();
+    let host = |cors: bool| {
+        let config = ServerConfig::new(host_root.path(), Fallback::Spa)
+            .mount("/atlas/", test_atlas::fixture_dir());
+        let config = if cors { config.allow_any_origin() } else { config };
+        StaticServer::start(config).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (open_host, closed_host) = (host(true), host(false));
+    let encode = |url: String| url.replace(':', "%3A").replace('/', "%2F");
+    let browser = Browser::launch(BrowserOptions::webgpu())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_base_url(site.url(SUB_PATH.trim_end_matches('/')));
+
+    let home = format!("/?atlas={}", encode(open_host.url("/atlas/")));
+    let info = page::open(&browser, &home, PAGE_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(info.page, "home");
+    browser.click("[data-model-card=\"tiny\"] h3 a", DATA_TIMEOUT).await.unwrap();
+    arrive(&browser, "model").await;
+    browser.click(".arch-layer[data-layer=\"conv1\"]", DATA_TIMEOUT).await.unwrap();
+    arrive(&browser, "layer").await;
+    browser.click("[data-grid-unit=\"0\"]", DATA_TIMEOUT).await.unwrap();
+    arrive(&browser, "unit").await;
+    let image = browser
+        .wait_for_script(
+            "the unit's visualization from the other origin",
+            DATA_TIMEOUT,
+            "const img = document.querySelector('#fv-image, img.fv');\
+             return img !== null && img.complete && img.naturalWidth > 0 ? img.src : null;",
+        )
+        .await
+        .unwrap();
+    assert!(image.as_str().unwrap().starts_with(&open_host.url("/atlas/")), "{image}");
+    let permalink = browser.text("#permalink").await.unwrap();
+    assert!(permalink.contains("atlas="), "a shared link keeps the atlas: {permalink}");
+    assert!(site.requests_under(&format!("{SUB_PATH}atlas/")).is_empty(), "not the site's own");
+    browser.screenshot("atlas-from-another-origin").await.unwrap();
+
+    // A host that does not allow other origins: the viewer says so.
+    let home = format!("/?atlas={}", encode(closed_host.url("/atlas/")));
+    page::open(&browser, &home, PAGE_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}"));
+    let message = browser
+        .wait_for_script(
+            "the viewer's error about the atlas host",
+            DATA_TIMEOUT,
+            "const e = document.querySelector('.load-error');\
+             return e === null ? null : e.innerText;",
+        )
+        .await
+        .unwrap();
+    assert!(message.as_str().unwrap().contains("Access-Control-Allow-Origin"), "{message}");
+    browser.screenshot("atlas-host-without-cors").await.unwrap();
+    browser.close().await.unwrap();
+}

@@ -174,6 +174,7 @@ fn UnitView(ctx: UnitCtx) -> impl IntoView {
                 query.push(format!("seed={seed}"));
             }
             query.extend(url_settings.link_query());
+            query.extend(links::atlas_query());
             if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) }
         }
     });
