@@ -10,6 +10,9 @@ cd "$ROOT"
 
 step "Building the site (viewer + renderer worker) with Trunk"
 trunk build --release
+# The same site for a sub-path (a GitHub Pages project site), for the sub-path test: the wasm
+# is reused, only the links Trunk writes change.
+trunk build --release --public-url /microscope/sub/ --dist "$CARGO_TARGET_DIR/dist-sub-path"
 elapsed
 
 # One cargo invocation builds every test and the CLI they run, so each crate is compiled once

@@ -1,21 +1,20 @@
 //! Site chrome shared by the full pages (the embed card has none): header, navigation, footer.
 
-use leptos::prelude::*;
-use leptos_router::components::A;
-
 use crate::components::search_box::SearchBox;
+use crate::links;
+use leptos::prelude::*;
 
 /// The header with the site name and navigation.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     view! {
         <header class="site-header">
-            <A href="/" attr:class="brand">"Microscope"</A>
+            <a href=links::home() class="brand">"Microscope"</a>
             <nav aria-label="Site">
-                <A href="/">"Models"</A>
-                <A href="/compare">"Compare"</A>
-                <A href="/lab">"Lab"</A>
-                <A href="/diagnostics">"Diagnostics"</A>
+                <a href=links::home()>"Models"</a>
+                <a href=links::compare()>"Compare"</a>
+                <a href=links::lab("")>"Lab"</a>
+                <a href=links::diagnostics()>"Diagnostics"</a>
             </nav>
             <SearchBox/>
         </header>

@@ -6,12 +6,12 @@ mod components;
 mod download;
 mod gpu;
 mod layout;
+mod links;
 mod number;
 mod pages;
 mod picture;
 mod renderer_client;
 mod routes;
-mod site;
 mod suggest;
 
 fn main() {

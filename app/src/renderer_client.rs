@@ -15,10 +15,6 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{MessageEvent, Worker};
 
-/// Script that Trunk generates to load the renderer's wasm inside a worker, relative to the
-/// document base (the site root).
-const WORKER_SCRIPT: &str = "microscope-renderer_loader.js";
-
 type Listener = Box<dyn Fn(RendererEvent)>;
 
 struct Renderer {
@@ -63,7 +59,7 @@ impl Renderer {
     }
 
     fn start() -> Result<Rc<Self>, RenderFailure> {
-        let worker = Worker::new(WORKER_SCRIPT).map_err(|error| RenderFailure::Other {
+        let worker = Worker::new(&crate::links::worker_script()).map_err(|error| RenderFailure::Other {
             message: format!("could not start the renderer worker: {error:?}"),
         })?;
         let starts = STARTS.with(|starts| {

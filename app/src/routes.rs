@@ -14,7 +14,7 @@ use crate::pages::{
 #[component]
 pub fn App() -> impl IntoView {
     view! {
-        <Router>
+        <Router base=crate::links::router_base().unwrap_or_default()>
             <Routes fallback=|| view! { <NotFoundPage/> }>
                 <Route path=path!("/") view=HomePage/>
                 <Route path=path!("/models/:model") view=ModelPage/>

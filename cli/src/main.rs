@@ -7,6 +7,7 @@ mod build;
 mod cache;
 mod commands;
 mod dataset;
+mod publish;
 mod pypi;
 mod store;
 
@@ -50,6 +51,8 @@ enum Command {
     Inspect(commands::inspect::InspectArgs),
     /// Join shards of a build into one atlas.
     Merge(commands::merge::MergeArgs),
+    /// Write the deployable site of an atlas: viewer, atlas, and an entry per page that unfurls.
+    Publish(commands::publish::PublishArgs),
 }
 
 fn main() -> Result<()> {
@@ -69,5 +72,6 @@ fn main() -> Result<()> {
         Command::Verify(args) => commands::verify::run(&args),
         Command::Inspect(args) => commands::inspect::run(&args),
         Command::Merge(args) => commands::merge::run(&args),
+        Command::Publish(args) => commands::publish::run(&args),
     }
 }

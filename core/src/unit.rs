@@ -1,5 +1,11 @@
-//! Unit names: lucid's `"layer:unit"` text form and the URL form `/models/<model>/<layer>/<unit>`.
-//! Layer and model names follow the atlas's one rule, [`Name`].
+//! Unit names: lucid's `"layer:unit"` text form, and the viewer's URL shapes
+//! (`/models/<model>/<layer>/<unit>` and the model, layer and embed pages around it), shared by
+//! the viewer's links and the static entries `microscope publish` writes.
+//!
+//! Every path here is relative to the site's base and starts with `/`: the viewer prefixes
+//! its base path (`/` at the root of a host, `/repo/` under a sub-path), a published site its
+//! URL. [`site_path`] joins the two. Layer and model names follow the atlas's one rule,
+//! [`Name`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -42,8 +48,49 @@ impl UnitId {
 
     /// The path of this unit's page in the viewer for `model`.
     pub fn url_path(&self, model: &str) -> String {
-        format!("/models/{model}/{}/{}", self.layer, self.unit)
+        format!("{}/{}", layer_url_path(model, &self.layer), self.unit)
     }
+
+    /// The path of this unit's embeddable card (`/embed` + [`Self::url_path`]).
+    pub fn embed_url_path(&self, model: &str) -> String {
+        format!("{EMBED_PREFIX}{}", self.url_path(model))
+    }
+}
+
+/// What an embed card's path puts before the unit page's path.
+pub const EMBED_PREFIX: &str = "/embed";
+
+/// The width of the iframe that embed code suggests, in CSS pixels.
+pub const EMBED_WIDTH_PX: u32 = 360;
+/// The height of the iframe that embed code suggests, in CSS pixels.
+pub const EMBED_HEIGHT_PX: u32 = 440;
+
+/// The embed code of a card: an iframe of `embed_url` (absolute, from [`site_path`] and
+/// [`UnitId::embed_url_path`]) titled "Microscope: `<model> <unit>`". Model ids and unit
+/// names need no HTML escaping (they follow [`Name`]).
+pub fn embed_code(embed_url: &str, model: &str, id: &UnitId) -> String {
+    format!(
+        "<iframe src=\"{embed_url}\" title=\"Microscope: {model} {id}\" \
+         width=\"{EMBED_WIDTH_PX}\" height=\"{EMBED_HEIGHT_PX}\" style=\"border:0\" \
+         loading=\"lazy\"></iframe>"
+    )
+}
+
+/// The path of a model's page: `/models/<model>`.
+pub fn model_url_path(model: &str) -> String {
+    format!("/models/{model}")
+}
+
+/// The path of a layer's page: `/models/<model>/<layer>`.
+pub fn layer_url_path(model: &str, layer: &str) -> String {
+    format!("{}/{layer}", model_url_path(model))
+}
+
+/// A site path (as the functions above give) under a base that ends in `/` (a base path such
+/// as `/repo/`, or a whole site URL such as `https://host/repo/`): the base, then the path
+/// without its leading `/`.
+pub fn site_path(base: &str, path: &str) -> String {
+    format!("{base}{}", path.trim_start_matches('/'))
 }
 
 /// Parses a unit index, accepting only plain decimal digits (no sign, no spaces).
@@ -83,6 +130,29 @@ mod tests {
         assert_eq!(id, UnitId::new("blocks.8", 50));
         assert_eq!(id.to_string(), "blocks.8:50");
         assert_eq!(id.url_path("efficientnet-lite0"), "/models/efficientnet-lite0/blocks.8/50");
+    }
+
+    #[test]
+    fn page_paths_nest_and_join_any_base() {
+        let id = UnitId::new("blocks.8", 50);
+        assert_eq!(model_url_path("m"), "/models/m");
+        assert_eq!(layer_url_path("m", "blocks.8"), "/models/m/blocks.8");
+        assert_eq!(id.embed_url_path("m"), "/embed/models/m/blocks.8/50");
+        assert_eq!(site_path("/", &id.url_path("m")), "/models/m/blocks.8/50");
+        assert_eq!(site_path("/repo/sub/", "/models/m"), "/repo/sub/models/m");
+        assert_eq!(site_path("https://h.example/r/", "/"), "https://h.example/r/");
+    }
+
+    #[test]
+    fn embed_code_is_an_iframe_of_the_card() {
+        let id = UnitId::new("blocks.8", 50);
+        let url = site_path("https://h.example/r/", &id.embed_url_path("m"));
+        assert_eq!(
+            embed_code(&url, "m", &id),
+            "<iframe src=\"https://h.example/r/embed/models/m/blocks.8/50\" \
+             title=\"Microscope: m blocks.8:50\" width=\"360\" height=\"440\" \
+             style=\"border:0\" loading=\"lazy\"></iframe>"
+        );
     }
 
     #[test]

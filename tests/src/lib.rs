@@ -35,6 +35,7 @@ pub mod screenshots;
 pub mod serial;
 pub mod server;
 pub mod test_atlas;
+pub mod unfurl;
 
 pub use browser::{Browser, BrowserOptions, COMPUTE_TIMEOUT, PAGE_TIMEOUT, WebGpu};
 pub use console::LogEntry;

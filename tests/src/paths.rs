@@ -22,6 +22,19 @@ pub fn dist_dir() -> PathBuf {
     env_path(DIST_ENV).unwrap_or_else(|| workspace_root().join("dist"))
 }
 
+/// Environment variable naming the site built for a sub-path (default
+/// `<target>/dist-sub-path`).
+pub const SUB_PATH_DIST_ENV: &str = "MICROSCOPE_SUB_PATH_DIST";
+/// The sub-path that site is built for, as a GitHub Pages project site would live.
+pub const SUB_PATH: &str = "/microscope/sub/";
+
+/// The site built for [`SUB_PATH`]: `$MICROSCOPE_SUB_PATH_DIST` if set, else
+/// `<target>/dist-sub-path`, where `scripts/test.sh` builds it with
+/// `trunk build --release --public-url /microscope/sub/ --dist <that folder>`.
+pub fn sub_path_dist_dir() -> PathBuf {
+    env_path(SUB_PATH_DIST_ENV).unwrap_or_else(|| target_dir().join("dist-sub-path"))
+}
+
 /// Cargo's target directory: `$CARGO_TARGET_DIR` if set, else `<workspace>/target`.
 pub fn target_dir() -> PathBuf {
     env_path("CARGO_TARGET_DIR").map_or_else(

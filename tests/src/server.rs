@@ -5,6 +5,11 @@
 //! GitHub Pages, which answers unknown paths with the site's `404.html` and status 404 (the
 //! site ships `404.html` as a copy of `index.html` so that deep links still boot the app).
 //!
+//! The site may live under a sub-path ([`ServerConfig::under`]), as a GitHub Pages project
+//! site does (`/repo/`): paths outside it are plain 404s. Like static hosts, a path without an
+//! extension is also looked up as `<path>.html` (before `<path>/index.html`), which is how
+//! the static entries of a published site answer deep links.
+//!
 //! Every request is recorded in a log ([`StaticServer::requests`]) so tests can assert which
 //! files a page downloaded and with which status. Responses carry `Cache-Control: no-store`
 //! so the log does not depend on the browser cache.
@@ -20,7 +25,9 @@ use std::thread::JoinHandle;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use hyper::header::{
+    ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::sync::oneshot;
 
@@ -56,6 +63,10 @@ pub struct ServerConfig {
     root: PathBuf,
     fallback: Fallback,
     mounts: Vec<Mount>,
+    /// The site's URL path as segments (empty: served at `/`).
+    site: Vec<String>,
+    /// Whether every response allows any origin to read it (CORS).
+    cors: bool,
 }
 
 /// An extra directory served under a URL prefix (e.g. atlases under `/atlas/`).
@@ -71,7 +82,22 @@ struct Mount {
 impl ServerConfig {
     /// Serves `root` with the given fallback.
     pub fn new(root: impl Into<PathBuf>, fallback: Fallback) -> Self {
-        Self { root: root.into(), fallback, mounts: Vec::new() }
+        Self { root: root.into(), fallback, mounts: Vec::new(), site: Vec::new(), cors: false }
+    }
+
+    /// Lets pages of any origin read every file (`Access-Control-Allow-Origin: *`), as a host
+    /// of an atlas meant for other sites' viewers must.
+    pub fn allow_any_origin(mut self) -> Self {
+        self.cors = true;
+        self
+    }
+
+    /// Serves the site under the URL path `prefix` (such as `/repo/`) instead of at `/`; its
+    /// fallback page is `<prefix>404.html`, and paths outside `prefix` are plain 404s. Mount
+    /// prefixes stay absolute (give `/repo/atlas/` for an atlas beside such a site).
+    pub fn under(mut self, prefix: &str) -> Self {
+        self.site = segments(prefix);
+        self
     }
 
     /// Serves the built site ([`paths::dist_dir`]: `$MICROSCOPE_DIST` or `<workspace>/dist`).
@@ -85,11 +111,7 @@ impl ServerConfig {
     /// never pages.
     pub fn mount(mut self, prefix: &str, dir: impl Into<PathBuf>) -> Self {
         self.mounts.push(Mount {
-            segments: prefix
-                .split('/')
-                .filter(|segment| !segment.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            segments: segments(prefix),
             prefix: prefix.to_owned(),
             dir: dir.into(),
         });
@@ -177,6 +199,8 @@ impl StaticServer {
             root: config.root.clone(),
             fallback: config.fallback,
             mounts: config.mounts.clone(),
+            site: config.site.clone(),
+            cors: config.cors,
             log: Arc::clone(&log),
         });
         let (shutdown, stop) = oneshot::channel();
@@ -256,7 +280,19 @@ struct Site {
     root: PathBuf,
     fallback: Fallback,
     mounts: Vec<Mount>,
+    site: Vec<String>,
+    cors: bool,
     log: Arc<Mutex<Vec<RequestRecord>>>,
+}
+
+/// The non-empty segments of a URL path prefix (`/repo/atlas/` → `["repo", "atlas"]`).
+fn segments(prefix: &str) -> Vec<String> {
+    prefix.split('/').filter(|segment| !segment.is_empty()).map(str::to_owned).collect()
+}
+
+/// Whether `path` starts with the segments `prefix`.
+fn starts_with(path: &[&str], prefix: &[String]) -> bool {
+    path.len() >= prefix.len() && prefix.iter().zip(path).all(|(a, b)| a == b)
 }
 
 /// Where a request path leads.
@@ -266,7 +302,7 @@ enum Target {
     File(PathBuf),
     /// No such file under the site root: the fallback applies.
     SiteMiss,
-    /// No such file under a mount: plain 404.
+    /// No such file under a mount, or a path outside the site: plain 404.
     MountMiss,
     /// A path that tries to leave the served directory, or cannot be decoded.
     Rejected,
@@ -302,7 +338,12 @@ impl Site {
     /// Answers one request and logs it.
     fn respond<B>(&self, request: &Request<B>) -> Response<Full<Bytes>> {
         let path = request.uri().path().to_owned();
-        let (response, served) = self.answer(request.method(), &path);
+        let (mut response, served) = self.answer(request.method(), &path);
+        if self.cors {
+            response
+                .headers_mut()
+                .insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        }
         self.log.lock().unwrap_or_else(PoisonError::into_inner).push(RequestRecord {
             method: request.method().to_string(),
             path,
@@ -356,17 +397,20 @@ impl Site {
                 _ => segments.push(segment),
             }
         }
-        let mount = self.mounts.iter().find(|mount| {
-            segments.len() >= mount.segments.len()
-                && mount.segments.iter().zip(&segments).all(|(a, b)| a == b)
-        });
+        let mount = self.mounts.iter().find(|mount| starts_with(&segments, &mount.segments));
         let (base, rest) = match mount {
             Some(mount) => (&mount.dir, &segments[mount.segments.len()..]),
-            None => (&self.root, &segments[..]),
+            None if starts_with(&segments, &self.site) => {
+                (&self.root, &segments[self.site.len()..])
+            }
+            None => return Target::MountMiss,
         };
         let mut candidate = base.clone();
         candidate.extend(rest);
-        if candidate.is_dir() {
+        let page = rest.last().map(|last| candidate.with_file_name(format!("{last}.html")));
+        if let Some(page) = page.filter(|page| !candidate.is_file() && page.is_file()) {
+            candidate = page;
+        } else if candidate.is_dir() {
             candidate.push("index.html");
         }
         if candidate.is_file() {
@@ -447,9 +491,42 @@ mod tests {
             root: config.root.clone(),
             fallback,
             mounts: config.mounts.clone(),
+            site: config.site.clone(),
+            cors: false,
             log: Arc::default(),
         };
         (dir, site)
+    }
+
+    #[test]
+    fn a_site_under_a_sub_path_answers_only_there_and_finds_html_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "index").unwrap();
+        std::fs::create_dir_all(dir.path().join("models/m/blocks.8")).unwrap();
+        std::fs::write(dir.path().join("models/m/blocks.8.html"), "layer").unwrap();
+        std::fs::write(dir.path().join("models/m/blocks.8/3.html"), "unit").unwrap();
+        let config = ServerConfig::new(dir.path(), Fallback::GithubPages).under("/repo/sub/");
+        let site = Site {
+            root: config.root.clone(),
+            fallback: config.fallback,
+            mounts: Vec::new(),
+            site: config.site.clone(),
+            cors: false,
+            log: Arc::default(),
+        };
+        assert_eq!(site.resolve("/repo/sub/"), Target::File(dir.path().join("index.html")));
+        assert_eq!(
+            site.resolve("/repo/sub/models/m/blocks.8"),
+            Target::File(dir.path().join("models/m/blocks.8.html")),
+            "the entry beside the folder of the same name comes first"
+        );
+        assert_eq!(
+            site.resolve("/repo/sub/models/m/blocks.8/3"),
+            Target::File(dir.path().join("models/m/blocks.8/3.html"))
+        );
+        assert_eq!(site.resolve("/repo/sub/models/m/blocks.8/4"), Target::SiteMiss);
+        assert_eq!(site.resolve("/index.html"), Target::MountMiss, "outside the site");
+        assert_eq!(site.resolve("/repo/index.html"), Target::MountMiss);
     }
 
     #[test]

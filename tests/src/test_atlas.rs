@@ -301,7 +301,7 @@ pub const MICROSCOPE_BIN_ENV: &str = "MICROSCOPE_BIN";
 
 /// Runs this checkout's `microscope` with its cache in `cache`: `$MICROSCOPE_BIN`, or else the
 /// workspace's, built first.
-fn microscope(cache: &Path, args: &[&str]) -> Result<()> {
+pub fn microscope(cache: &Path, args: &[&str]) -> Result<()> {
     let binary = match std::env::var_os(MICROSCOPE_BIN_ENV).filter(|v| !v.is_empty()) {
         Some(binary) => PathBuf::from(binary),
         None => {

@@ -61,14 +61,9 @@ impl Future for Finished {
     }
 }
 
-/// The atlas's base URL: `<base href>atlas/`.
-pub fn atlas_base() -> String {
-    format!("{}atlas/", crate::site::base_url())
-}
-
 /// The URL of an atlas file.
 pub fn asset_url(path: &AssetPath) -> String {
-    format!("{}{}", atlas_base(), path.as_str())
+    crate::links::asset(path)
 }
 
 /// Loads, parses and caches the manifest at `path`; a second caller while the first load is

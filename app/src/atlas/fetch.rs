@@ -12,9 +12,17 @@ use super::error::LoadError;
 pub async fn fetch_bytes(url: &str, file: &str) -> Result<Vec<u8>, LoadError> {
     let network = |message: String| LoadError::Network { file: file.to_owned(), message };
     let window = web_sys::window().ok_or_else(|| network("no window".to_owned()))?;
-    let response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|error| network(describe(&error)))?;
+    let response = JsFuture::from(window.fetch_with_str(url)).await.map_err(|error| {
+        let mut message = describe(&error);
+        if crate::links::atlas_is_foreign() {
+            message.push_str(&format!(
+                " (the atlas is on another site, {}: it must be online and allow this site \
+                     to read it, by answering with the header Access-Control-Allow-Origin)",
+                crate::links::atlas_base()
+            ));
+        }
+        network(message)
+    })?;
     let response: Response =
         response.dyn_into().map_err(|_| network("not a response".to_owned()))?;
     let html = response

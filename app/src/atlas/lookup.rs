@@ -7,6 +7,7 @@ use microscope_core::atlas::{AtlasIndex, LayerInfo, LayerManifest, ModelManifest
 
 use super::client::{load_index, load_layer, load_model, load_unit};
 use super::error::LoadError;
+use crate::links;
 use crate::suggest::{Suggestion, nearest, nearest_named};
 
 /// The outcome of resolving a URL.
@@ -76,7 +77,7 @@ pub async fn resolve_model(model: &str) -> Lookup<ModelCtx> {
             (
                 m.id.as_str().to_owned(),
                 format!("{} ({})", m.title, m.id),
-                format!("/models/{}", m.id),
+                links::model(m.id.as_str()),
             )
         });
         return Lookup::NotFound {
@@ -101,7 +102,7 @@ pub async fn resolve_layer(model: &str, layer: &str, checkpoint: Option<&str>) -
     let Some(position) = layers.iter().position(|info| info.name.as_str() == layer) else {
         let candidates = layers
             .iter()
-            .map(|info| (info.name.as_str().to_owned(), format!("/models/{model}/{}", info.name)));
+            .map(|info| (info.name.as_str().to_owned(), links::layer(model, info.name.as_str())));
         return Lookup::NotFound {
             what: format!("layer {layer} in model {model}"),
             suggestions: nearest(layer, candidates, 5),
@@ -132,11 +133,11 @@ pub async fn resolve_unit(
         let last = units.saturating_sub(1);
         let mut suggestions = vec![Suggestion {
             label: format!("{layer}:{last} (the last of its {units} units)"),
-            href: format!("/models/{model}/{layer}/{last}"),
+            href: links::unit(model, layer, last as usize),
         }];
         suggestions.push(Suggestion {
             label: format!("{layer} (all units)"),
-            href: format!("/models/{model}/{layer}"),
+            href: links::layer(model, layer),
         });
         return Lookup::NotFound {
             what: format!("unit {unit} of {layer} (it has {units} units)"),

@@ -55,7 +55,7 @@ pub fn Architecture(
                 .into_iter()
                 .map(|info| {
                     let name = info.name.as_str().to_owned();
-                    let href = format!("/models/{model}/{name}");
+                    let href = crate::links::layer(&model, &name);
                     let res = resolution(info).map_or_else(String::new, |(h, w)| format!(" at {h}×{w}"));
                     let op = info.op.clone().unwrap_or_default();
                     let label = format!("{name}: {op} {} channels{res}", info.units);

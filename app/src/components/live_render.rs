@@ -21,7 +21,6 @@ use microscope_core::protocol::{
 };
 
 use self::cache::CachedRender;
-use crate::atlas::client::atlas_base;
 use crate::gpu::PathChoice;
 use crate::picture;
 use crate::renderer_client;
@@ -167,7 +166,8 @@ impl RenderJob {
 /// organism or of the fashion-cnn trained here, or an imported model's ONNX file, both in the
 /// checkpoint's folder (`docs/atlas-format.md`, "Model weights").
 pub fn model_ref(model: &ModelManifest, checkpoint: &str) -> ModelRef {
-    let folder = format!("{}models/{}/checkpoints/{checkpoint}/", atlas_base(), model.id);
+    let folder =
+        format!("{}models/{}/checkpoints/{checkpoint}/", crate::links::atlas_base(), model.id);
     if builds_from_named_weights(model.id.as_str()) {
         return ModelRef {
             id: model.id.as_str().to_owned(),

@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use crate::links;
+
 /// The search form.
 #[component]
 pub fn SearchBox() -> impl IntoView {
@@ -14,10 +16,7 @@ pub fn SearchBox() -> impl IntoView {
         let text = query.get_untracked();
         let text = text.trim();
         if !text.is_empty() {
-            navigate(
-                &format!("/search?q={}", js_sys::encode_uri_component(text)),
-                Default::default(),
-            );
+            navigate(&links::search(text), links::navigate());
         }
     };
     view! {

@@ -73,7 +73,7 @@ pub fn Timeline(
             }
             if let Some(href) = hrefs.get(index) {
                 REFOCUS.with(|r| r.set(true));
-                navigate(href, Default::default());
+                navigate(href, crate::links::navigate());
             }
         }
     };

@@ -67,7 +67,7 @@ pub fn card_body(ctx: &UnitCtx, page_href: String) -> AnyView {
 /// A card that loads its unit itself.
 #[component]
 pub fn UnitCard(model: String, layer: String, unit: usize) -> impl IntoView {
-    let href = format!("/models/{model}/{layer}/{unit}");
+    let href = crate::links::unit(&model, &layer, unit);
     let (m, l) = (model.clone(), layer.clone());
     let lookup = LocalResource::new(move || {
         let (m, l) = (m.clone(), l.clone());

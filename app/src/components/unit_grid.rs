@@ -21,8 +21,10 @@ const OVERSCAN: f64 = 3.0;
 /// What the grid draws.
 #[derive(Clone)]
 pub struct GridSource {
-    /// Link prefix of unit pages: `/models/<model>/<layer>/`.
-    pub href_prefix: String,
+    /// The model whose layer this is.
+    pub model: String,
+    /// The layer whose units these are.
+    pub layer: String,
     /// The layer manifest, when the atlas has one.
     pub manifest: Option<Arc<LayerManifest>>,
     /// Query appended to unit links (e.g. `?checkpoint=step-100`), or empty.
@@ -117,7 +119,11 @@ pub fn UnitGrid(
                     let top = (position / columns) as f64 * CELL_H;
                     let left = (position % columns) as f64 * CELL_W;
                     let source = Arc::clone(&source);
-                    let href = format!("{}{unit}{}", source.href_prefix, source.query);
+                    let href = format!(
+                        "{}{}",
+                        crate::links::unit(&source.model, &source.layer, unit as usize),
+                        source.query
+                    );
                     let thumb = move || {
                         let technique = technique.get();
                         match source.manifest.as_ref().and_then(|m| m.thumbnail(technique, unit)) {

@@ -2,7 +2,6 @@
 //! accuracy, weights' source and license, and how much of it the atlas covers.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use microscope_core::atlas::{AtlasIndex, ModelEntry};
 use microscope_core::organisms::organism;
 
@@ -63,7 +62,7 @@ async fn coverage(model: &str) -> Option<(u64, u64, usize, usize)> {
 #[component]
 fn ModelCard(entry: ModelEntry) -> impl IntoView {
     let id = entry.id.as_str().to_owned();
-    let href = format!("/models/{id}");
+    let href = crate::links::model(&id);
     let (for_model, for_coverage) = (id.clone(), id.clone());
     let model = LocalResource::new(move || {
         let id = for_model.clone();
@@ -124,7 +123,7 @@ fn ModelCard(entry: ModelEntry) -> impl IntoView {
     let summary = entry.summary.clone().or(known.map(|o| o.summary.to_owned()));
     view! {
         <li class="model-card" data-model-card=id.clone()>
-            <h3><A href=href>{entry.title.clone()}</A></h3>
+            <h3><a href=href>{entry.title.clone()}</a></h3>
             {summary.map(|s| view! { <p>{s}</p> })}
             {facts}
         </li>

@@ -83,7 +83,7 @@ pub fn LabPage() -> impl IntoView {
         }
         query.push("render=1".to_owned());
         failure.set(None);
-        navigate(&format!("/lab?{}", query.join("&")), Default::default());
+        navigate(&crate::links::lab(&query.join("&")), crate::links::navigate());
     };
 
     // The panel follows the URL, not the form: what is rendered is what a link reproduces.

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
 use microscope_core::atlas::{LayerManifest, Technique};
 
 use crate::atlas::{LayerCtx, Lookup, load_annotations, load_unit, resolve_layer};
@@ -15,6 +14,7 @@ use crate::components::live_render::{LiveRender, RenderJob, model_ref};
 use crate::components::load_error::LoadErrorBox;
 use crate::components::unit_grid::{GridSource, UnitGrid};
 use crate::layout::{Loading, Page};
+use crate::links;
 use crate::pages::live_settings::{UrlRenderSettings, dream_objective};
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::{name_param, query_param};
@@ -47,11 +47,11 @@ pub fn LayerPage() -> impl IntoView {
         }
         (Some(model), Some(layer), state) => {
             let (model_href, model_text, layer_text) =
-                (format!("/models/{model}"), model.clone(), layer.clone());
+                (links::model(&model), model.clone(), layer.clone());
             view! {
             <Page>
                 <main data-page="layer" data-model=model data-layer=layer class="page">
-                    <p class="breadcrumbs"><A href="/">"Models"</A> " / " <A href=model_href>{model_text}</A></p>
+                    <p class="breadcrumbs"><a href=links::home()>"Models"</a> " / " <a href=model_href>{model_text}</a></p>
                     <h1>{layer_text}</h1>
                     {match state {
                         Some(Some(Lookup::Found(ctx))) => found(ctx).into_any(),
@@ -190,7 +190,8 @@ fn found(ctx: LayerCtx) -> impl IntoView {
     let scan_total = built;
     let shape = info.shape.iter().map(u32::to_string).collect::<Vec<_>>().join("×");
     let source = GridSource {
-        href_prefix: format!("/models/{model_id}/{layer_name}/"),
+        model: model_id.clone(),
+        layer: layer_name.clone(),
         manifest: manifest.clone(),
         query: if ctx.checkpoint == ctx.model.model.default_checkpoint.as_str() {
             String::new()

@@ -8,7 +8,8 @@ use microscope_core::atlas::Technique;
 use microscope_core::objective::Objective;
 use microscope_core::protocol::{ComputePath, RenderLimits};
 
-use crate::components::live_render::Look;
+use crate::atlas::UnitCtx;
+use crate::components::live_render::{Look, RenderJob, model_ref};
 use crate::gpu::PathChoice;
 use crate::pages::query_param;
 
@@ -29,6 +30,28 @@ pub fn technique_objective(technique: Technique, layer: &str, unit: u32) -> (Obj
         Technique::Diversity => (channel + Objective::diversity(layer), DIVERSITY_BATCH),
         _ => (channel, 1),
     }
+}
+
+/// The browser render of `technique` for a unit with `seed` and the link's size and steps,
+/// cached under the same key wherever it is asked for (unit page or embed card).
+pub fn technique_job(
+    ctx: &UnitCtx,
+    technique: Technique,
+    seed: u64,
+    settings: &UrlRenderSettings,
+) -> RenderJob {
+    let model = &ctx.layer.model.model;
+    let layer = ctx.layer.info().name.as_str();
+    let (objective, batch) = technique_objective(technique, layer, ctx.unit);
+    let look = Look { size_px: settings.size_px(), steps: settings.steps(), seed };
+    RenderJob::new(
+        model_ref(model, &ctx.layer.checkpoint),
+        objective,
+        batch,
+        look,
+        &format!("{}/{}/{layer}/{}/{technique}", model.id, ctx.layer.checkpoint, ctx.unit),
+        &format!("{}-{layer}-{}-{technique}", model.id, ctx.unit),
+    )
 }
 
 /// A layer's DeepDream: every unit of the layer at once.
@@ -91,5 +114,24 @@ impl UrlRenderSettings {
     /// `render=1`: start without waiting for a click.
     pub fn auto_start(&self) -> bool {
         self.render.get().is_some_and(|r| r == "1" || r == "true")
+    }
+
+    /// The settings the link gives (not the defaults), as query items, so a shared link or an
+    /// embed reproduces the same render: `size`, `steps`, `path`, `render=1`.
+    pub fn link_query(&self) -> Vec<String> {
+        let mut query = Vec::new();
+        if self.size.get().is_some() {
+            query.push(format!("size={}", self.size_px()));
+        }
+        if self.steps.get().is_some() {
+            query.push(format!("steps={}", self.steps()));
+        }
+        if let Some(path) = self.forced_path() {
+            query.push(format!("path={}", path.as_str()));
+        }
+        if self.auto_start() {
+            query.push("render=1".to_owned());
+        }
+        query
     }
 }

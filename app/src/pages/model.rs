@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
 
 use crate::atlas::{Lookup, ModelCtx, load_layer, resolve_model};
 use crate::components::architecture::Architecture;
@@ -89,7 +88,7 @@ fn found(ctx: ModelCtx) -> impl IntoView {
         .collect_view();
     let weights = model.provenance.weights.clone();
     view! {
-        <p class="breadcrumbs"><A href="/">"Models"</A></p>
+        <p class="breadcrumbs"><a href=crate::links::home()>"Models"</a></p>
         <h1>{model.title.clone()} " " <span class="model-id">{format!("({id})")}</span></h1>
         {model.summary.clone().map(|s| view! { <p class="lede">{s}</p> })}
         <h2>"Architecture"</h2>

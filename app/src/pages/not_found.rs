@@ -2,11 +2,11 @@
 //! atlas lacks: it names what was asked for and offers the nearest things that exist.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
 use crate::atlas::load_index;
 use crate::layout::Page;
+use crate::links;
 use crate::suggest::{Suggestion, nearest};
 
 /// Suggestions for an unknown path: the atlas's models nearest to its segments.
@@ -17,7 +17,7 @@ async fn path_suggestions(path: String) -> Vec<Suggestion> {
         .find(|segment| !segment.is_empty() && *segment != "models" && *segment != "embed")
         .unwrap_or_default()
         .to_owned();
-    let models = index.models.iter().map(|m| (m.title.clone(), format!("/models/{}", m.id)));
+    let models = index.models.iter().map(|m| (m.title.clone(), links::model(m.id.as_str())));
     nearest(&word, models, 5)
 }
 
@@ -30,7 +30,7 @@ pub fn NotFoundPage(
     let location = use_location();
     let given = suggestions.is_some();
     let fetched = LocalResource::new(move || {
-        let path = location.pathname.get_untracked();
+        let path = links::route_path(&location.pathname.get_untracked());
         async move { if given { Vec::new() } else { path_suggestions(path).await } }
     });
     let suggestions = StoredValue::new(suggestions.unwrap_or_default());
@@ -43,7 +43,7 @@ pub fn NotFoundPage(
             view! {
                 <h2>"Did you mean"</h2>
                 <ul class="suggestions" id="suggestions">
-                    {items.into_iter().map(|s| view! { <li><A href=s.href>{s.label}</A></li> }).collect_view()}
+                    {items.into_iter().map(|s| view! { <li><a href=s.href>{s.label}</a></li> }).collect_view()}
                 </ul>
             }
         })
@@ -63,7 +63,7 @@ pub fn NotFoundPage(
                     "Unit pages look like "
                     <code>"/models/efficientnet-lite0/blocks.8/50"</code>
                     ": a model, a layer, then a unit number. "
-                    <A href="/">"Browse the models"</A>
+                    <a href=links::home()>"Browse the models"</a>
                     " instead."
                 </p>
             </main>

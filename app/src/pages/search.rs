@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use microscope_core::UnitId;
 use microscope_core::atlas::{AtlasIndex, ModelManifest};
 
 use crate::atlas::{LoadError, load_annotations, load_index, load_layer, load_model, load_unit};
 use crate::components::load_error::LoadErrorBox;
 use crate::layout::Page;
+use crate::links;
 use crate::pages::query_param;
 use crate::suggest::Suggestion;
 
@@ -61,7 +61,7 @@ async fn class_units(model: &ModelManifest, class: u32) -> Vec<Suggestion> {
         .take(8)
         .map(|(score, unit)| Suggestion {
             label: format!("{}:{unit} (score {score:.3})", last.name),
-            href: format!("/models/{}/{}/{unit}", model.id, last.name),
+            href: links::unit(model.id.as_str(), last.name.as_str(), unit as usize),
         })
         .collect()
 }
@@ -86,7 +86,7 @@ async fn search(query: String) -> Result<Results, LoadError> {
             {
                 results.units.push(Suggestion {
                     label: format!("{} · {id}", model.title),
-                    href: id.url_path(model.id.as_str()),
+                    href: links::unit(model.id.as_str(), &id.layer, id.unit),
                 });
             }
         }
@@ -97,7 +97,7 @@ async fn search(query: String) -> Result<Results, LoadError> {
         {
             results.layers.push(Suggestion {
                 label: model.title.clone(),
-                href: format!("/models/{}", model.id),
+                href: links::model(model.id.as_str()),
             });
         }
         for info in model
@@ -109,7 +109,7 @@ async fn search(query: String) -> Result<Results, LoadError> {
         {
             results.layers.push(Suggestion {
                 label: format!("{} · {} ({} units)", model.title, info.name, info.units),
-                href: format!("/models/{}/{}", model.id, info.name),
+                href: links::layer(model.id.as_str(), info.name.as_str()),
             });
         }
     }
@@ -125,9 +125,11 @@ async fn search(query: String) -> Result<Results, LoadError> {
             let (label, href) = match a.unit {
                 Some(unit) => (
                     format!("{}:{unit}", a.layer),
-                    format!("/models/{}/{}/{unit}", a.model, a.layer),
+                    links::unit(a.model.as_str(), a.layer.as_str(), unit as usize),
                 ),
-                None => (a.layer.as_str().to_owned(), format!("/models/{}/{}", a.model, a.layer)),
+                None => {
+                    (a.layer.as_str().to_owned(), links::layer(a.model.as_str(), a.layer.as_str()))
+                }
             };
             results
                 .labels
@@ -149,7 +151,7 @@ async fn search(query: String) -> Result<Results, LoadError> {
                 let units = class_units(model, class as u32).await;
                 results.classes.push(Suggestion {
                     label: format!("{} · class {class}: {name}", model.title),
-                    href: format!("/models/{}", model.id),
+                    href: links::model(model.id.as_str()),
                 });
                 results.classes.extend(units);
             }
@@ -162,7 +164,7 @@ fn group(id: &'static str, heading: &'static str, items: Vec<Suggestion>) -> imp
     (!items.is_empty()).then(|| view! {
         <h2>{heading}</h2>
         <ul class="results" id=id>
-            {items.into_iter().map(|s| view! { <li><A href=s.href>{s.label}</A></li> }).collect_view()}
+            {items.into_iter().map(|s| view! { <li><a href=s.href>{s.label}</a></li> }).collect_view()}
         </ul>
     })
 }

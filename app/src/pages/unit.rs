@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
+use microscope_core::UnitId;
 use microscope_core::atlas::{
     Connection, ExampleList, ImageFormat, Rendering, Technique, UnitManifest,
 };
@@ -21,7 +21,7 @@ use crate::atlas::{
 };
 use crate::components::clipboard::CopyButton;
 use crate::components::histogram::HistogramChart;
-use crate::components::live_render::{LiveRender, Look, RenderJob, model_ref};
+use crate::components::live_render::LiveRender;
 use crate::components::load_error::LoadErrorBox;
 use crate::components::placeholder::Placeholder;
 use crate::components::sprite::SpriteTile;
@@ -29,11 +29,11 @@ use crate::components::timeline::Timeline;
 use crate::components::top_classes::TopClassesChart;
 use crate::download::download_png;
 use crate::layout::{Loading, Page};
+use crate::links;
 use crate::pages::explain::explanation;
-use crate::pages::live_settings::{UrlRenderSettings, technique_objective};
+use crate::pages::live_settings::{UrlRenderSettings, technique_job};
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::{query_param, unit_route};
-use crate::site;
 
 /// The large image's size in pixels.
 const LARGE: u32 = 320;
@@ -66,17 +66,17 @@ pub fn UnitPage() -> impl IntoView {
         }
         (Some(route), state) => {
             let title = format!("{}:{}", route.layer, route.unit);
-            let model_href = format!("/models/{}", route.model);
-            let layer_href = format!("/models/{}/{}", route.model, route.layer);
+            let model_href = links::model(&route.model);
+            let layer_href = links::layer(&route.model, &route.layer);
             let (model_text, layer_text) = (route.model.clone(), route.layer.clone());
             view! {
                 <Page>
                     <main data-page="unit" data-model=route.model data-layer=route.layer
                         data-unit=route.unit.to_string() class="page unit-page">
                         <p class="breadcrumbs">
-                            <A href="/">"Models"</A> " / "
-                            <A href=model_href>{model_text}</A> " / "
-                            <A href=layer_href>{layer_text}</A>
+                            <a href=links::home()>"Models"</a> " / "
+                            <a href=model_href>{model_text}</a> " / "
+                            <a href=layer_href>{layer_text}</a>
                         </p>
                         {match state {
                             Some(Some(Lookup::Found(ctx))) => view! { <UnitView ctx=ctx/> }.into_any(),
@@ -97,7 +97,7 @@ pub fn UnitPage() -> impl IntoView {
 /// The path of unit `unit` of the same layer, keeping the checkpoint.
 fn unit_path(ctx: &UnitCtx, unit: u32) -> String {
     let model = &ctx.layer.model.model;
-    let mut path = format!("/models/{}/{}/{unit}", model.id, ctx.layer.info().name);
+    let mut path = links::unit(model.id.as_str(), ctx.layer.info().name.as_str(), unit as usize);
     if ctx.layer.checkpoint != model.default_checkpoint.as_str() {
         path.push_str(&format!("?checkpoint={}", ctx.layer.checkpoint));
     }
@@ -150,14 +150,15 @@ fn UnitView(ctx: UnitCtx) -> impl IntoView {
         };
         if let Some(target) = target {
             event.prevent_default();
-            navigate(&target, Default::default());
+            navigate(&target, links::navigate());
         }
     });
     on_cleanup(move || keys.remove());
 
-    let path = format!("/models/{model_id}/{layer}/{unit}");
-    let permalink = Signal::derive({
-        let path = path.clone();
+    let path = links::unit(&model_id, &layer, unit as usize);
+    // Every setting that changes the picture, for the permalink and the embed alike.
+    let url_settings = UrlRenderSettings::from_query();
+    let share_query = Signal::derive({
         let checkpoint = ctx.layer.checkpoint.clone();
         let default = model.default_checkpoint.as_str().to_owned();
         move || {
@@ -171,15 +172,36 @@ fn UnitView(ctx: UnitCtx) -> impl IntoView {
             if let Some(seed) = seed.get() {
                 query.push(format!("seed={seed}"));
             }
-            let query =
-                if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
-            site::absolute(&format!("{path}{query}"))
+            query.extend(url_settings.link_query());
+            query.extend(links::atlas_query());
+            if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) }
         }
     });
-    let embed_url = site::absolute(&format!("/embed{path}"));
-    let embed_code = format!(
-        "<iframe src=\"{embed_url}\" title=\"Microscope: {model_id} {title}\" width=\"360\" height=\"440\" style=\"border:0\" loading=\"lazy\"></iframe>"
-    );
+    let permalink = Signal::derive({
+        let path = path.clone();
+        move || links::absolute(&format!("{path}{}", share_query.get()))
+    });
+    let id = UnitId::new(&layer, unit as usize);
+    let embed_code = Signal::derive({
+        let (model_id, id) = (model_id.clone(), id.clone());
+        let embed = links::absolute(&links::embed(&model_id, &id.layer, id.unit));
+        move || {
+            let url = format!("{embed}{}", share_query.get());
+            microscope_core::unit::embed_code(&url, &model_id, &id)
+        }
+    });
+    // Without JavaScript: the unit's picture as a stable atlas URL, linking to the page.
+    let image_code = ctx.manifest.as_ref().ok().and_then(|m| {
+        let picture = m.picture()?;
+        let image = picture.image();
+        let alt = picture.alt(&id.to_string(), &model.title).replace('&', "&amp;").replace('"', "&quot;");
+        let src = links::absolute(&asset_url(&image.path));
+        let href = links::absolute(&path);
+        let height = LARGE * image.height / image.width.max(1);
+        Some(format!(
+            "<a href=\"{href}\"><img src=\"{src}\" alt=\"{alt}\" width=\"{LARGE}\" height=\"{height}\"></a>"
+        ))
+    });
     let cite = Signal::derive({
         let (model_title, title) = (model.title.clone(), title.clone());
         move || format!("Microscope atlas, {model_title}, unit {title}. {}", permalink.get())
@@ -218,12 +240,12 @@ fn UnitView(ctx: UnitCtx) -> impl IntoView {
             {label.map(|label| view! { <p class="unit-label" id="unit-label">{label}</p> })}
             <nav class="unit-steps" aria-label="Neighbouring units">
                 {match prev {
-                    Some(href) => view! { <A href=href attr:id="prev-unit" attr:rel="prev">{format!("← {layer}:{}", unit - 1)}</A> }.into_any(),
+                    Some(href) => view! { <a href=href id="prev-unit" rel="prev">{format!("← {layer}:{}", unit - 1)}</a> }.into_any(),
                     None => view! { <span class="muted">"first unit"</span> }.into_any(),
                 }}
                 <span class="muted">{format!("{} of {units}", unit + 1)}</span>
                 {match next {
-                    Some(href) => view! { <A href=href attr:id="next-unit" attr:rel="next">{format!("{layer}:{} →", unit + 1)}</A> }.into_any(),
+                    Some(href) => view! { <a href=href id="next-unit" rel="next">{format!("{layer}:{} →", unit + 1)}</a> }.into_any(),
                     None => view! { <span class="muted">"last unit"</span> }.into_any(),
                 }}
                 <span class="muted key-hint">"(arrow keys)"</span>
@@ -235,11 +257,17 @@ fn UnitView(ctx: UnitCtx) -> impl IntoView {
             <h2 id="share-heading">"Share"</h2>
             <div class="actions">
                 <CopyButton id="copy-link" label="Copy link" text=permalink/>
-                <CopyButton id="copy-embed" label="Copy embed code" text=Signal::derive({ let c = embed_code.clone(); move || c.clone() })/>
+                <CopyButton id="copy-embed" label="Copy embed code" text=embed_code/>
+                {image_code.clone().map(|code| view! {
+                    <CopyButton id="copy-image-link" label="Copy image link (no JavaScript)" text=Signal::derive(move || code.clone())/>
+                })}
                 <CopyButton id="copy-cite" label="Copy citation" text=cite/>
             </div>
             <p>"Permalink: " <code id="permalink">{move || permalink.get()}</code></p>
-            <p>"Embed: " <code id="embed-code">{embed_code}</code></p>
+            <p>"Embed: " <code id="embed-code">{move || embed_code.get()}</code></p>
+            {image_code.map(|code| view! {
+                <p>"Image link, for pages without JavaScript: " <code id="image-link-code">{code}</code></p>
+            })}
             <p>"Cite: " <code id="cite">{move || cite.get()}</code></p>
         </section>
         {annotations}
@@ -319,8 +347,11 @@ fn fv_section(
     technique: Memo<Technique>,
     seed: Memo<Option<u64>>,
 ) -> impl IntoView + use<> {
-    let base =
-        format!("/models/{}/{}/{}", ctx.layer.model.model.id, ctx.layer.info().name, ctx.unit);
+    let base = links::unit(
+        ctx.layer.model.model.id.as_str(),
+        ctx.layer.info().name.as_str(),
+        ctx.unit as usize,
+    );
     let checkpoint_query =
         if ctx.layer.checkpoint == ctx.layer.model.model.default_checkpoint.as_str() {
             String::new()
@@ -328,15 +359,7 @@ fn fv_section(
             format!("checkpoint={}&", ctx.layer.checkpoint)
         };
     let file_stem = format!("{}-{}-{}", ctx.layer.model.model.id, ctx.layer.info().name, ctx.unit);
-    let model = model_ref(&ctx.layer.model.model, &ctx.layer.checkpoint);
-    let key_base = format!(
-        "{}/{}/{}/{}",
-        ctx.layer.model.model.id,
-        ctx.layer.checkpoint,
-        ctx.layer.info().name,
-        ctx.unit
-    );
-    let (layer_name, unit_index) = (ctx.layer.info().name.as_str().to_owned(), ctx.unit);
+    let job_ctx = ctx.clone();
     let settings = UrlRenderSettings::from_query();
     let tabs = FV
         .into_iter()
@@ -371,23 +394,13 @@ fn fv_section(
             None => String::new(),
         };
         let images = if renderings.is_empty() {
-            let (size_px, steps) = (settings.size_px(), settings.steps());
-            let seed = wanted_seed.unwrap_or(0);
-            let (objective, batch) = technique_objective(t, &layer_name, unit_index);
-            let lab_href = format!(
-                "/lab?{checkpoint_query}model={}&objective={}&size={size_px}&steps={steps}&seed={seed}&batch={batch}",
-                model.id,
-                String::from(js_sys::encode_uri_component(&objective.to_string()))
-            );
-            let look = Look { size_px, steps, seed };
-            let job = RenderJob::new(
-                model.clone(),
-                objective,
-                batch,
-                look,
-                &format!("{key_base}/{t}"),
-                &format!("{file_stem}-{t}"),
-            );
+            let job = technique_job(&job_ctx, t, wanted_seed.unwrap_or(0), &settings);
+            let RenderSettings { size_px, steps, seed, batch, .. } = job.settings;
+            let lab_href = links::lab(&format!(
+                "{checkpoint_query}model={}&objective={}&size={size_px}&steps={steps}&seed={seed}&batch={batch}",
+                job.model.id,
+                String::from(js_sys::encode_uri_component(&job.settings.objective.to_string()))
+            ));
             let forced = settings.forced_path();
             let auto_start = settings.auto_start();
             let technique = t.as_str();
@@ -403,7 +416,7 @@ fn fv_section(
             };
             view! {
                 {panel}
-                <p class="muted lab-link"><A href=lab_href attr:id="open-in-lab">"Change the objective in the lab"</A></p>
+                <p class="muted lab-link"><a href=lab_href id="open-in-lab">"Change the objective in the lab"</a></p>
             }.into_any()
         } else {
             let size = if t == Technique::Diversity { LARGE / 2 } else { LARGE };
@@ -518,7 +531,7 @@ fn connections(
         .into_iter()
         .take(24)
         .map(|c| {
-            let href = format!("/models/{model}/{}/{}", c.layer, c.unit);
+            let href = links::unit(model, c.layer.as_str(), c.unit as usize);
             let name = format!("{}:{}", c.layer, c.unit);
             let (m, cp, l, u) = (model.to_owned(), checkpoint.to_owned(), c.layer.as_str().to_owned(), c.unit);
             let thumb = LocalResource::new(move || {
@@ -533,13 +546,13 @@ fn connections(
             let label = name.clone();
             view! {
                 <li class="connection">
-                    <A href=href>
+                    <a href=href>
                         {move || match thumb.get().flatten() {
                             Some((sheet, tile)) => view! { <SpriteTile sheet=sheet tile=tile size=THUMB label=label.clone()/> }.into_any(),
                             None => view! { <Placeholder technique="channel" size=THUMB note="no thumbnail yet"/> }.into_any(),
                         }}
                         <span>{name}</span>
-                    </A>
+                    </a>
                     <span class="weight">{format!("weight {:.3}", c.weight)}</span>
                 </li>
             }

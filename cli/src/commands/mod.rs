@@ -10,6 +10,7 @@ pub mod inspect;
 pub mod layers;
 pub mod merge;
 pub mod models;
+pub mod publish;
 pub mod render;
 pub mod render_bench;
 pub mod smoke;

@@ -230,6 +230,34 @@ impl FeatureVisualizations {
     }
 }
 
+/// A unit's picture ([`UnitManifest::picture`]) and what it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitPicture<'a> {
+    /// Its channel visualization.
+    Channel(&'a ImageAsset),
+    /// The sheet of its top dataset examples' crops.
+    TopExamples(&'a ImageAsset),
+}
+
+impl<'a> UnitPicture<'a> {
+    /// The image.
+    pub fn image(self) -> &'a ImageAsset {
+        match self {
+            Self::Channel(image) | Self::TopExamples(image) => image,
+        }
+    }
+
+    /// What it shows, in words, for unit `id` (`blocks.8:50`) of model `model` (its title).
+    pub fn alt(self, id: &str, model: &str) -> String {
+        match self {
+            Self::Channel(_) => format!("Feature visualization of unit {id} of {model}"),
+            Self::TopExamples(_) => {
+                format!("The photographs that most excite unit {id} of {model}")
+            }
+        }
+    }
+}
+
 impl UnitManifest {
     /// A unit manifest with nothing in it yet.
     pub fn new(model: Name, checkpoint: Name, layer: Name, unit: u32) -> Self {
@@ -246,6 +274,16 @@ impl UnitManifest {
             circuits: None,
             built: BTreeMap::new(),
         }
+    }
+
+    /// The one picture that stands for the unit (link previews, still-image embeds): its
+    /// channel visualization, else the sheet of its top dataset examples.
+    pub fn picture(&self) -> Option<UnitPicture<'_>> {
+        if let Some(rendering) = &self.feature_visualizations.channel {
+            return Some(UnitPicture::Channel(&rendering.image));
+        }
+        let sheet = self.dataset_examples.as_ref()?.top.as_ref()?.sheet.as_ref()?;
+        Some(UnitPicture::TopExamples(&sheet.image))
     }
 
     /// Whether the manifest holds `technique`.

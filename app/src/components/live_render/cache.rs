@@ -51,8 +51,7 @@ async fn open() -> Option<JsValue> {
 
 /// The request URL a key is stored under (Cache Storage keys are same-origin URLs).
 fn url(key: &str) -> String {
-    let key = String::from(js_sys::encode_uri_component(key));
-    format!("{}render-cache/{key}", crate::site::base_url())
+    crate::links::render_cache(key)
 }
 
 /// The render stored under `key`, if any (and readable).
