@@ -124,6 +124,20 @@ async fn the_whole_site_works_under_a_sub_path() {
         .unwrap();
     let permalink = browser.text("#permalink").await.unwrap();
     assert_eq!(permalink, server.url(&unit_path), "the permalink names the sub-path");
+    // The no-JavaScript snippet: a link to the page around a stable image URL that exists.
+    let snippet = browser.text("#image-link-code").await.unwrap();
+    let attribute = |name: &str| {
+        let key = format!("{name}=\"");
+        let rest = snippet.split(key.as_str()).nth(1).unwrap_or_else(|| panic!("{snippet}"));
+        rest.split('"').next().unwrap_or_default().to_owned()
+    };
+    assert!(snippet.starts_with("<a href=") && snippet.contains("<img "), "{snippet}");
+    assert_eq!(attribute("href"), server.url(&unit_path));
+    let image = attribute("src");
+    let image_path = image.strip_prefix(&server.base_url()).unwrap_or_else(|| panic!("{image}"));
+    assert!(image_path.starts_with(&format!("{site}/atlas/")), "{image}");
+    let response = microscope_e2e::unfurl::get(server.addr(), image_path).unwrap();
+    assert_eq!((response.status, response.header("content-type")), (200, Some("image/png")));
     browser.screenshot("sub-path-unit").await.unwrap();
 
     // → the embed card, at the URL its embed code gives (opened cold, as an iframe would).
