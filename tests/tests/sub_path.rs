@@ -245,6 +245,39 @@ async fn an_embed_without_an_atlas_image_shows_a_picture_on_another_origin() {
     assert!(!browser.exists("img.fv[data-source=\"atlas\"]").await.unwrap());
     browser.client().enter_parent_frame().await.unwrap();
     browser.screenshot("embed-on-another-origin").await.unwrap();
+
+    // With render=1 the card starts the renderer at once: its worker comes from the sub-path.
+    // (The fixture's tiny model has no weights, so the render itself ends in an error.)
+    let live = site.url(&format!("{SUB_PATH}embed/models/tiny/conv1/2?render=1&size=16&steps=2"));
+    page::open(&browser, &live, PAGE_TIMEOUT).await.unwrap();
+    let state = browser
+        .wait_for_attr_where(
+            "#live-render",
+            "data-state",
+            "the render started",
+            DATA_TIMEOUT,
+            |s| s != "idle",
+        )
+        .await
+        .unwrap();
+    assert!(["running", "failed", "done"].contains(&state.as_str()), "{state}");
+    browser
+        .wait_until("the worker script", DATA_TIMEOUT, async || {
+            Ok(site
+                .requests_under(&format!("{SUB_PATH}microscope-renderer_loader.js"))
+                .iter()
+                .any(|r| r.status == 200)
+                .then_some(()))
+        })
+        .await
+        .unwrap();
+    let outside: Vec<_> = site
+        .requests()
+        .into_iter()
+        .filter(|r| !r.path.starts_with(SUB_PATH))
+        .map(|r| r.path)
+        .collect();
+    assert!(outside.is_empty(), "requests outside {SUB_PATH}: {outside:?}");
     browser.close().await.unwrap();
 }
 
