@@ -13,10 +13,18 @@ mkdir -p "$work/cache/atlas"
 cp -r core/tests/fixtures/atlas/v1.0 "$work/cache/atlas/default"
 
 step "Serving with trunk until the first build is done (minutes when nothing is built yet)"
-MICROSCOPE_CACHE="$work/cache" trunk serve --release --port "$PORT" --dist "$work/dist" \
-  >"$work/trunk.log" 2>&1 &
+# Into dist/ as run.sh serves (a dist/ elsewhere would hide what the watcher sees).
+MICROSCOPE_CACHE="$work/cache" trunk serve --release --port "$PORT" >"$work/trunk.log" 2>&1 &
 trunk_pid=$!
-cleanup() { kill "$trunk_pid" 2>/dev/null || true; wait "$trunk_pid" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() {
+  kill "$trunk_pid" 2>/dev/null || true
+  wait "$trunk_pid" 2>/dev/null || true
+  # The build linked the temporary atlas into dist/: drop that link with the atlas.
+  if [ -L dist/atlas ] && [ "$(readlink dist/atlas)" = "$work/cache/atlas/default" ]; then
+    rm dist/atlas
+  fi
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 builds() { grep -c "starting build" "$work/trunk.log" || true; }

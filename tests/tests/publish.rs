@@ -164,3 +164,71 @@ async fn a_published_unit_unfurls_without_javascript_and_boots_the_viewer() {
     browser.screenshot("published-unit").await.unwrap();
     browser.close().await.unwrap();
 }
+
+/// A site whose atlas lives on another host (`--atlas-url`, a host that allows CORS): the atlas
+/// is not copied, every entry (and `404.html`) tells the viewer where it is, link previews
+/// point there, and the viewer reads it from there.
+#[tokio::test]
+async fn a_published_site_can_read_its_atlas_from_another_host() {
+    let _one = serial::exclusive().await;
+    let dist = sub_path_dist_dir();
+    assert!(dist.join("index.html").is_file(), "no viewer built for {SUB_PATH}");
+    let dir = tempfile::tempdir().unwrap();
+    let atlas = atlas(dir.path());
+    std::fs::write(dir.path().join("index.html"), "an atlas host").unwrap();
+    let host = StaticServer::start(
+        ServerConfig::new(dir.path(), Fallback::Spa).mount("/atlas/", &atlas).allow_any_origin(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let atlas_url = host.url("/atlas/");
+    let site = dir.path().join("site");
+    let site_url = format!("{SITE_ORIGIN}{SUB_PATH}");
+    let args = [
+        "publish",
+        atlas.to_str().unwrap(),
+        "--site-url",
+        &site_url,
+        "--atlas-url",
+        &atlas_url,
+        "--out",
+        site.to_str().unwrap(),
+        "--viewer",
+        dist.to_str().unwrap(),
+    ];
+    test_atlas::microscope(&dir.path().join("cache"), &args).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!site.join("atlas").exists(), "the atlas is not copied");
+    for file in ["404.html", "index.html", "models/tiny/conv1/0.html"] {
+        let html = std::fs::read_to_string(site.join(file)).unwrap();
+        assert_eq!(
+            unfurl::meta(&html, "microscope-atlas").as_deref(),
+            Some(atlas_url.as_str()),
+            "{file}"
+        );
+    }
+    let server =
+        StaticServer::start(ServerConfig::new(&site, Fallback::GithubPages).under(SUB_PATH))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let unit = format!("{}/models/tiny/conv1/0", SUB_PATH.trim_end_matches('/'));
+    let html = unfurls(&server, &unit, "conv1:0");
+    let image = unfurl::meta(&html, "og:image").unwrap();
+    assert!(image.starts_with(&atlas_url), "the preview is on the atlas host: {image}");
+
+    let browser = Browser::launch(BrowserOptions::webgpu())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_base_url(server.base_url());
+    let info = page::open(&browser, &unit, PAGE_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(info.page, "unit", "{info:?}");
+    let src = browser
+        .wait_for_script(
+            "the unit's visualization from the atlas host",
+            std::time::Duration::from_secs(20),
+            "const img = document.querySelector('#fv-image, img.fv');\
+             return img !== null && img.complete && img.naturalWidth > 0 ? img.src : null;",
+        )
+        .await
+        .unwrap();
+    assert!(src.as_str().unwrap().starts_with(&atlas_url), "{src}");
+    assert!(host.requests_under("/atlas/atlas.json").iter().any(|r| r.status == 200));
+    browser.close().await.unwrap();
+}

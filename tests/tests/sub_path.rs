@@ -124,6 +124,20 @@ async fn the_whole_site_works_under_a_sub_path() {
         .unwrap();
     let permalink = browser.text("#permalink").await.unwrap();
     assert_eq!(permalink, server.url(&unit_path), "the permalink names the sub-path");
+    // The no-JavaScript snippet: a link to the page around a stable image URL that exists.
+    let snippet = browser.text("#image-link-code").await.unwrap();
+    let attribute = |name: &str| {
+        let key = format!("{name}=\"");
+        let rest = snippet.split(key.as_str()).nth(1).unwrap_or_else(|| panic!("{snippet}"));
+        rest.split('"').next().unwrap_or_default().to_owned()
+    };
+    assert!(snippet.starts_with("<a href=") && snippet.contains("<img "), "{snippet}");
+    assert_eq!(attribute("href"), server.url(&unit_path));
+    let image = attribute("src");
+    let image_path = image.strip_prefix(&server.base_url()).unwrap_or_else(|| panic!("{image}"));
+    assert!(image_path.starts_with(&format!("{site}/atlas/")), "{image}");
+    let response = microscope_e2e::unfurl::get(server.addr(), image_path).unwrap();
+    assert_eq!((response.status, response.header("content-type")), (200, Some("image/png")));
     browser.screenshot("sub-path-unit").await.unwrap();
 
     // → the embed card, at the URL its embed code gives (opened cold, as an iframe would).
@@ -231,6 +245,39 @@ async fn an_embed_without_an_atlas_image_shows_a_picture_on_another_origin() {
     assert!(!browser.exists("img.fv[data-source=\"atlas\"]").await.unwrap());
     browser.client().enter_parent_frame().await.unwrap();
     browser.screenshot("embed-on-another-origin").await.unwrap();
+
+    // With render=1 the card starts the renderer at once: its worker comes from the sub-path.
+    // (The fixture's tiny model has no weights, so the render itself ends in an error.)
+    let live = site.url(&format!("{SUB_PATH}embed/models/tiny/conv1/2?render=1&size=16&steps=2"));
+    page::open(&browser, &live, PAGE_TIMEOUT).await.unwrap();
+    let state = browser
+        .wait_for_attr_where(
+            "#live-render",
+            "data-state",
+            "the render started",
+            DATA_TIMEOUT,
+            |s| s != "idle",
+        )
+        .await
+        .unwrap();
+    assert!(["running", "failed", "done"].contains(&state.as_str()), "{state}");
+    browser
+        .wait_until("the worker script", DATA_TIMEOUT, async || {
+            Ok(site
+                .requests_under(&format!("{SUB_PATH}microscope-renderer_loader.js"))
+                .iter()
+                .any(|r| r.status == 200)
+                .then_some(()))
+        })
+        .await
+        .unwrap();
+    let outside: Vec<_> = site
+        .requests()
+        .into_iter()
+        .filter(|r| !r.path.starts_with(SUB_PATH))
+        .map(|r| r.path)
+        .collect();
+    assert!(outside.is_empty(), "requests outside {SUB_PATH}: {outside:?}");
     browser.close().await.unwrap();
 }
 

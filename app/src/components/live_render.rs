@@ -12,7 +12,7 @@ pub mod cache;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use microscope_core::atlas::ModelManifest;
+use microscope_core::atlas::{ModelManifest, paths};
 use microscope_core::model::builds_from_named_weights;
 use microscope_core::objective::Objective;
 use microscope_core::protocol::{
@@ -166,8 +166,8 @@ impl RenderJob {
 /// organism or of the fashion-cnn trained here, or an imported model's ONNX file, both in the
 /// checkpoint's folder (`docs/atlas-format.md`, "Model weights").
 pub fn model_ref(model: &ModelManifest, checkpoint: &str) -> ModelRef {
-    let folder =
-        format!("{}models/{}/checkpoints/{checkpoint}/", crate::links::atlas_base(), model.id);
+    let checkpoint = model.checkpoint(checkpoint).map_or(&model.default_checkpoint, |c| &c.id);
+    let folder = format!("{}/", crate::links::asset(&paths::checkpoint_dir(&model.id, checkpoint)));
     if builds_from_named_weights(model.id.as_str()) {
         return ModelRef {
             id: model.id.as_str().to_owned(),

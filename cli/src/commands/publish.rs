@@ -19,6 +19,10 @@ pub struct PublishArgs {
     /// The folder to write the site into (absent or empty).
     #[arg(long)]
     out: PathBuf,
+    /// Where the atlas will be served from, when not from the site itself (a host that allows
+    /// the site with CORS): it is then not copied, and the viewer is told to read it there.
+    #[arg(long)]
+    atlas_url: Option<String>,
     /// The viewer, built for the site URL's path:
     /// `trunk build --release --public-url /microscope/ --dist DIR`.
     #[arg(long, default_value = "dist")]
@@ -27,7 +31,13 @@ pub struct PublishArgs {
 
 /// Checks everything, then writes the site and says what it holds.
 pub fn run(args: &PublishArgs) -> Result<()> {
-    let plan = PublishPlan::new(&args.atlas, &args.viewer, &args.site_url, &args.out)?;
+    let plan = PublishPlan::new(
+        &args.atlas,
+        &args.viewer,
+        &args.site_url,
+        args.atlas_url.as_deref(),
+        &args.out,
+    )?;
     let report = write_site(&plan)?;
     let generated = report.entries + report.oembed + report.sitemaps + 3;
     println!(

@@ -5,7 +5,7 @@
 
 use anyhow::{Result, bail};
 
-use super::ATLAS_DIR;
+use super::PublishPlan;
 use super::entries::{Page, SITE_NAME};
 use super::oembed;
 use super::site_url::SiteUrl;
@@ -58,6 +58,11 @@ impl Template {
         })
     }
 
+    /// The viewer's page with `tags` (lines of `<head>` tags) added to its head.
+    pub fn with_head_tags(&self, tags: &str) -> String {
+        self.text.replacen("</head>", &format!("{tags}</head>"), 1)
+    }
+
     /// The base path the viewer was built for (`--public-url`).
     pub fn base(&self) -> &str {
         &self.base
@@ -92,8 +97,14 @@ pub struct Head {
 }
 
 impl Head {
-    /// The head of `page` on `site`.
-    pub fn of(page: &Page, site: &SiteUrl) -> Self {
+    /// The head of `page` on the site of `plan`.
+    pub fn of(page: &Page, plan: &PublishPlan) -> Self {
+        Self::on(page, &plan.site, &plan.atlas_url, plan.atlas_elsewhere)
+    }
+
+    /// The head of `page` on `site`, whose atlas is at `atlas` (on another host when
+    /// `elsewhere`: the viewer is then told where).
+    fn on(page: &Page, site: &SiteUrl, atlas: &SiteUrl, elsewhere: bool) -> Self {
         let url = site.join(&page.path);
         let mut tags = vec![
             format!("<link rel=\"canonical\" href=\"{}\">", escape(&url)),
@@ -107,7 +118,7 @@ impl Head {
         ];
         let card = match &page.image {
             Some(image) => {
-                let image_url = site.join(&format!("{ATLAS_DIR}/{}", image.path));
+                let image_url = atlas.join(image.path.as_str());
                 tags.extend([
                     meta("og:image", &image_url),
                     meta("og:image:width", &image.width.to_string()),
@@ -132,7 +143,10 @@ impl Head {
                 escape(&page.title)
             ));
         }
-        let tags = tags.iter().map(|t| format!("    {t}\n")).collect::<String>();
+        let mut tags = tags.iter().map(|t| format!("    {t}\n")).collect::<String>();
+        if elsewhere {
+            tags.push_str(&atlas_meta(atlas));
+        }
         Self {
             title: page.title.clone(),
             heading: page.heading.clone(),
@@ -140,6 +154,11 @@ impl Head {
             tags,
         }
     }
+}
+
+/// The tag that tells the viewer where its atlas is (see `app/src/links.rs`).
+pub fn atlas_meta(atlas: &SiteUrl) -> String {
+    format!("    <meta name=\"microscope-atlas\" content=\"{}\">\n", escape(atlas.url()))
 }
 
 fn meta(property: &str, content: &str) -> String {
@@ -206,7 +225,15 @@ mod tests {
                 id: microscope_core::UnitId::new("b.8", 5),
             }),
         };
-        let html = template.render(&Head::of(&page, &site));
+        let atlas = SiteUrl::parse("https://h.example/repo/atlas/").unwrap();
+        let html = template.render(&Head::on(&page, &site, &atlas, false));
+        assert!(!html.contains("microscope-atlas"));
+        let elsewhere = SiteUrl::parse("https://cdn.example/a/").unwrap();
+        let moved = template.render(&Head::on(&page, &site, &elsewhere, true));
+        assert!(
+            moved.contains("<meta name=\"microscope-atlas\" content=\"https://cdn.example/a/\">")
+        );
+        assert!(moved.contains("content=\"https://cdn.example/a/u/channel.png\""));
         assert!(html.contains("<title>b.8:5 · M — Microscope</title>"), "{html}");
         assert!(html.contains("<meta name=\"description\" content=\"Unit 5 &amp; more\">"));
         assert!(!html.contains("content=\"x\""));

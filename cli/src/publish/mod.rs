@@ -43,15 +43,31 @@ pub struct PublishPlan {
     pub template: html::Template,
     /// Where the site will live.
     pub site: SiteUrl,
+    /// Where its atlas will live: `<site>atlas/`, or another host's URL (`--atlas-url`).
+    pub atlas_url: SiteUrl,
+    /// Whether the atlas lives on another host (then it is not copied into the site, and the
+    /// viewer is told where it is).
+    pub atlas_elsewhere: bool,
     /// The folder to write.
     pub out: PathBuf,
 }
 
 impl PublishPlan {
     /// Checks the arguments: the site URL, the atlas (its `atlas.json` parses), the viewer
-    /// (built for the site URL's path), and an output folder that is absent or empty.
-    pub fn new(atlas: &Path, viewer: &Path, site_url: &str, out: &Path) -> Result<Self> {
+    /// (built for the site URL's path), the atlas URL when the atlas lives elsewhere, and an
+    /// output folder that is absent or empty.
+    pub fn new(
+        atlas: &Path,
+        viewer: &Path,
+        site_url: &str,
+        atlas_url: Option<&str>,
+        out: &Path,
+    ) -> Result<Self> {
         let site = SiteUrl::parse(site_url)?;
+        let atlas_url = match atlas_url {
+            Some(url) => Some(SiteUrl::parse_option("--atlas-url", url)?),
+            None => None,
+        };
         let index_path = paths::index();
         let bytes = FolderSource::new(atlas).read(&index_path)?.with_context(|| {
             format!("{} is not an atlas: it has no atlas.json", atlas.display())
@@ -85,11 +101,18 @@ impl PublishPlan {
                 out.display()
             );
         }
+        let atlas_elsewhere = atlas_url.is_some();
+        let atlas_url = match atlas_url {
+            Some(url) => url,
+            None => SiteUrl::parse(&site.join(&format!("{ATLAS_DIR}/")))?,
+        };
         Ok(Self {
             atlas: atlas.to_path_buf(),
             viewer: viewer.to_path_buf(),
             template,
             site,
+            atlas_url,
+            atlas_elsewhere,
             out: out.to_path_buf(),
         })
     }
@@ -119,20 +142,26 @@ pub fn write_site(plan: &PublishPlan) -> Result<SiteReport> {
     let mut report = SiteReport::default();
     // The viewer, less any atlas Trunk linked into it: the published atlas goes there.
     report.copied.add(files::copy_tree(&plan.viewer, out, &[ATLAS_DIR])?);
-    report.copied.add(files::copy_tree(&plan.atlas, &out.join(ATLAS_DIR), &[])?);
+    if plan.atlas_elsewhere {
+        // Deep links opened through 404.html must find the atlas too.
+        let tags = html::atlas_meta(&plan.atlas_url);
+        files::write(out, "404.html", plan.template.with_head_tags(&tags).as_bytes())?;
+    } else {
+        report.copied.add(files::copy_tree(&plan.atlas, &out.join(ATLAS_DIR), &[])?);
+    }
     files::write(out, "LICENSE.txt", LICENSE.as_bytes())?;
     files::write(out, "NOTICE.txt", NOTICE.as_bytes())?;
 
     let source = FolderSource::new(&plan.atlas);
     let pages = entries::collect(&source)?;
     for page in &pages {
-        let head = html::Head::of(page, &plan.site);
+        let head = html::Head::of(page, plan);
         files::write(out, &html::entry_file(&page.path), plan.template.render(&head).as_bytes())?;
         report.entries += 1;
         if let Some(unit) = &page.unit {
             report.unit_entries += 1;
             report.with_image += usize::from(page.image.is_some());
-            let json = oembed::document(page, unit, &plan.site)?;
+            let json = oembed::document(page, unit, &plan.site, &plan.atlas_url)?;
             files::write(out, &oembed::file(&page.path), &json)?;
             report.oembed += 1;
         }

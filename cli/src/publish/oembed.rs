@@ -6,7 +6,6 @@ use anyhow::Result;
 use microscope_core::unit::{EMBED_HEIGHT_PX, EMBED_WIDTH_PX, embed_code};
 use serde_json::json;
 
-use super::ATLAS_DIR;
 use super::entries::{Page, SITE_NAME, UnitPage};
 use super::site_url::SiteUrl;
 
@@ -19,7 +18,7 @@ pub fn file(path: &str) -> String {
 }
 
 /// The oEmbed document of a unit page.
-pub fn document(page: &Page, unit: &UnitPage, site: &SiteUrl) -> Result<Vec<u8>> {
+pub fn document(page: &Page, unit: &UnitPage, site: &SiteUrl, atlas: &SiteUrl) -> Result<Vec<u8>> {
     let embed_url = site.join(&unit.id.embed_url_path(&unit.model));
     let mut value = json!({
         "version": "1.0",
@@ -32,10 +31,7 @@ pub fn document(page: &Page, unit: &UnitPage, site: &SiteUrl) -> Result<Vec<u8>>
         "height": EMBED_HEIGHT_PX,
     });
     if let (Some(image), Some(object)) = (&page.image, value.as_object_mut()) {
-        object.insert(
-            "thumbnail_url".to_owned(),
-            json!(site.join(&format!("{ATLAS_DIR}/{}", image.path))),
-        );
+        object.insert("thumbnail_url".to_owned(), json!(atlas.join(image.path.as_str())));
         object.insert("thumbnail_width".to_owned(), json!(image.width));
         object.insert("thumbnail_height".to_owned(), json!(image.height));
     }

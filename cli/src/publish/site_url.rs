@@ -14,20 +14,25 @@ pub struct SiteUrl {
 impl SiteUrl {
     /// Parses and checks a site URL; a missing final `/` is added.
     pub fn parse(text: &str) -> Result<Self> {
+        Self::parse_option("--site-url", text)
+    }
+
+    /// [`Self::parse`] for the command-line option `option`, which errors name.
+    pub fn parse_option(option: &str, text: &str) -> Result<Self> {
         let text = text.trim();
         let Some(scheme_end) = text.find("://") else {
-            bail!("--site-url {text:?} is not an absolute URL (like https://user.github.io/repo/)");
+            bail!("{option} {text:?} is not an absolute URL (like https://user.github.io/repo/)");
         };
         if !matches!(&text[..scheme_end], "http" | "https") {
-            bail!("--site-url {text:?}: only http and https sites can be published");
+            bail!("{option} {text:?}: only http and https URLs can be published");
         }
         if text.contains(['?', '#', '"', '<', '>', ' ', '\'', '\\']) {
-            bail!("--site-url {text:?}: a site URL has no query, fragment, quotes or spaces");
+            bail!("{option} {text:?}: the URL may have no query, fragment, quotes or spaces");
         }
         let host_start = scheme_end + 3;
         let path_start = text[host_start..].find('/').map_or(text.len(), |i| host_start + i);
         if path_start == host_start {
-            bail!("--site-url {text:?} has no host");
+            bail!("{option} {text:?} has no host");
         }
         let mut url = text.to_owned();
         if path_start == url.len() || !url.ends_with('/') {
