@@ -23,8 +23,18 @@ pub fn dir(name: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// Flushes a folder's entries (new names, renames) to disk, where the platform can.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    match fs::File::open(dir) {
+        Ok(handle) => handle.sync_all(),
+        // Some platforms cannot open a folder as a file; there is nothing to flush then.
+        Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so the
-/// file is either absent or complete.
+/// file is either absent or complete (the file and then its folder are flushed to disk).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let folder = path.parent().unwrap_or_else(|| Path::new("."));
     fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
@@ -37,7 +47,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot write {}", temp.display()))?;
     drop(file);
     fs::rename(&temp, path)
-        .with_context(|| format!("cannot move {} to {}", temp.display(), path.display()))
+        .with_context(|| format!("cannot move {} to {}", temp.display(), path.display()))?;
+    // The rename itself reaches the disk only with its folder.
+    sync_dir(folder).with_context(|| format!("cannot flush {}", folder.display()))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use burn::prelude::Device;
+use microscope_core::atlas::Name;
 use microscope_core::graph::LayerInfo;
 use microscope_core::labels::{ImagenetLabels, LABELS_SOURCE};
 use microscope_core::model::catalogue::{builtin_catalogue, catalogue};
@@ -20,7 +21,6 @@ use microscope_core::train::{
     CheckpointRecord, FASHION_CNN_ID, TrainManifest, fashion_cnn_graph, fashion_cnn_input_spec,
     fashion_cnn_model,
 };
-use microscope_core::unit::is_valid_name;
 use microscope_core::weights::{
     TensorMap, read_pth, read_safetensors, sha256_hex, verify_sha256_prefix, write_safetensors,
 };
@@ -221,10 +221,9 @@ pub fn imported() -> Result<Vec<ImportedModel>> {
 /// `-`) that is not a built-in's, not a word `fetch` gives a meaning, and (unless `replace`)
 /// not already imported.
 pub fn check_new_id(id: &str, replace: bool) -> Result<()> {
-    if !is_valid_name(id) {
-        anyhow::bail!(
-            "`{id}` is not a valid model id: use ASCII letters, digits, `.`, `_` and `-` (not `.` or `..` alone)"
-        );
+    // The atlas's own rule, checked now rather than when a build writes the model's folder.
+    if let Err(e) = Name::new(id) {
+        anyhow::bail!("`{id}` is not a valid model id: {e}");
     }
     if organism(id).is_some() || id == FASHION_CNN_ID {
         anyhow::bail!("`{id}` is a built-in model; choose another id");

@@ -242,6 +242,13 @@ fn imported_onnx_model_is_listed_browsed_and_classifies_like_the_reference() {
         let err = s.fails(&["import-onnx", &file, "--id", bad]);
         assert!(err.contains("is not a valid model id"), "{bad}: {err}");
     }
+    // Names an atlas refuses are refused here, not at the first build.
+    let long = "a".repeat(129);
+    for bad in ["_tiny", ".tiny", "tiny.", "-tiny", "CON", "nul", long.as_str()] {
+        let err = s.fails(&["import-onnx", &file, &format!("--id={bad}")]);
+        assert!(err.contains("is not a valid model id"), "{bad}: {err}");
+        assert!(!s.0.join("cache/models").join(bad).exists(), "{bad} was stored");
+    }
     let err = s.fails(&["import-onnx", &file, "--id", "all"]);
     assert!(err.contains("reserved"), "{err}");
     let err = s.fails(&["fetch", "tiny-cnn"]);
@@ -279,6 +286,54 @@ fn malformed_and_unsupported_files_are_clear_errors() {
     // Nothing was stored.
     assert!(!s.ok(&["models"]).contains("garbage"));
     assert!(!s.0.join("cache/models/lstm").exists());
+}
+
+#[test]
+fn hostile_sizes_end_in_clear_errors_not_allocations() {
+    let s = Scratch::new("hostile");
+    let pool = |strides: i64, pads: i64| {
+        node(
+            "MaxPool",
+            "pool",
+            &["x"],
+            &["y"],
+            vec![
+                ints("kernel_shape", &[1, 1]),
+                ints("strides", &[strides, strides]),
+                ints("pads", &[pads; 4]),
+            ],
+        )
+    };
+    // Declared 50,000 x 50,000: the probe would allocate 10 GB.
+    let big = model(13, [1, 50_000, 50_000], vec![pool(50_000, 0)], vec![], &["y"]);
+    let file = s.write("big-input.onnx", &big.to_bytes());
+    let err = s.fails(&["import-onnx", &file, "--id", "big"]);
+    assert!(
+        err.contains("big-input.onnx cannot be imported")
+            && err.contains("`x`")
+            && err.contains("268435456"),
+        "{err}"
+    );
+    // A symbolic size given on the command line is bounded the same way.
+    let mut sym = model(13, [1, 8, 8], vec![pool(50_000, 0)], vec![], &["y"]);
+    sym.graph.as_mut().unwrap().input[0] = support::value_info("x", &[None, Some(1), None, None]);
+    let file = s.write("symbolic-pool.onnx", &sym.to_bytes());
+    let err = s.fails(&["import-onnx", &file, "--id", "sym", "--input-size", "50000"]);
+    assert!(err.contains("symbolic-pool.onnx") && err.contains("268435456"), "{err}");
+    // Huge pads with a huge stride: a 1x1 output of a padded input of 4 * 10^10 elements.
+    let padded = model(13, [1, 8, 8], vec![pool(1_000_000, 100_000)], vec![], &["y"]);
+    let file = s.write("padded.onnx", &padded.to_bytes());
+    let err = s.fails(&["import-onnx", &file, "--id", "padded"]);
+    assert!(
+        err.contains("padded.onnx cannot be imported")
+            && err.contains("pool")
+            && err.contains("pads")
+            && err.contains("268435456"),
+        "{err}"
+    );
+    for id in ["big", "sym", "padded"] {
+        assert!(!s.0.join("cache/models").join(id).join("model.json").exists(), "{id} stored");
+    }
 }
 
 #[test]

@@ -14,8 +14,8 @@ use super::depth::too_deep_at;
 use super::error::{AtlasError, Problem, quote};
 use super::file::ImageAsset;
 use super::limits::{
-    MAX_ANNOTATIONS_BYTES, MAX_DEPTH, MAX_INDEX_BYTES, MAX_LAYER_BYTES, MAX_MODEL_BYTES,
-    MAX_PHOTOS_BYTES, MAX_UNIT_BYTES,
+    MAX_ANNOTATIONS_BYTES, MAX_ASSET_BYTES, MAX_DEPTH, MAX_INDEX_BYTES, MAX_LAYER_BYTES,
+    MAX_MODEL_BYTES, MAX_PHOTOS_BYTES, MAX_UNIT_BYTES,
 };
 use super::version::{FormatVersion, Readability};
 
@@ -56,6 +56,25 @@ impl ManifestKind {
     /// The kind a `kind` value names.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
+    /// The kind of manifest a file of this name holds (`layer.json` a layer), `None` for an
+    /// asset.
+    pub fn of_file(path: &AssetPath) -> Option<Self> {
+        Some(match path.file_name() {
+            "atlas.json" => Self::Index,
+            "model.json" => Self::Model,
+            "layer.json" => Self::Layer,
+            "unit.json" => Self::Unit,
+            "photos.json" => Self::Photos,
+            "annotations.json" => Self::Annotations,
+            _ => return None,
+        })
+    }
+
+    /// Largest file at `path`: its manifest kind's limit, or an asset's.
+    pub fn max_bytes_at(path: &AssetPath) -> u64 {
+        Self::of_file(path).map_or(MAX_ASSET_BYTES, Self::max_bytes)
     }
 
     /// Largest file of this kind.

@@ -69,6 +69,16 @@ pub enum GraphError {
         /// The graph's declared input shape, in words.
         expected: String,
     },
+    /// The input has more elements than any value may have
+    /// ([`MAX_ELEMENTS`](super::MAX_ELEMENTS)): refused before anything of its size is
+    /// allocated.
+    #[error("input of shape {shape:?} has more than {limit} elements (the limit of any value)")]
+    InputTooLarge {
+        /// The shape given.
+        shape: Vec<usize>,
+        /// The limit.
+        limit: usize,
+    },
     /// The graph's input has a symbolic channel count, so a catalogue cannot be computed from a
     /// spatial size alone.
     #[error("the graph's input has no fixed channel count ({0})")]

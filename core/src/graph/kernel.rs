@@ -293,7 +293,13 @@ fn resize_tensor(x: Tensor<4>, resize: &Resize, input: &[usize], output: &[usize
     let scale = scales(&resize.target, input, output);
     let device = x.device();
     let mut x = x;
-    for (a, (&n_in, &n_out)) in input.iter().zip(output).enumerate() {
+    // Shrinking axes first, then growing ones: every intermediate is then no larger than the
+    // input or the output, both of which shape inference bounds (axes are resampled
+    // independently, so the order does not change the result).
+    let mut axes: Vec<(usize, usize, usize)> =
+        input.iter().zip(output).enumerate().map(|(a, (&i, &o))| (a, i, o)).collect();
+    axes.sort_by_key(|&(a, n_in, n_out)| (n_out >= n_in, a));
+    for (a, n_in, n_out) in axes {
         let s = scale.get(a).copied().unwrap_or(1.0);
         let axis = offset + a;
         // An axis that keeps its size at scale 1 is not resampled (as in ONNX Runtime), even

@@ -32,6 +32,7 @@ pub use definition::{Dim, Graph, GraphInput, Node, ValueId, sanitize_name};
 pub use error::GraphError;
 pub use executable::Executable;
 pub use host::HostTensor;
+pub(crate) use host::checked_product;
 pub(crate) use op::normalize_axis;
 pub use op::{
     BatchNorm, Conv2d, CoordinateTransform, Linear, MAX_RANK, NearestMode, Op, Pad, PadMode,

@@ -120,12 +120,13 @@ impl Signature {
                 let &[n, c, h, w] = x else {
                     return Err(format!("input {x:?} is not [N, C, H, W]"));
                 };
-                if c != in_per_group * groups {
+                if Some(c) != in_per_group.checked_mul(*groups) {
                     return Err(format!(
                         "input has {c} channels but the weight expects {in_per_group} x {groups} groups"
                     ));
                 }
                 let pads = padding.resolve([h, w], *kernel, *stride, *dilation);
+                check_padded([n, c, h, w], pads)?;
                 let [oh, ow] = window_output([h, w], *kernel, *stride, pads, *dilation, false)?;
                 vec![n, *out_channels, oh, ow]
             }
@@ -163,6 +164,7 @@ impl Signature {
                     return Err(format!("input {x:?} is not [N, C, H, W]"));
                 };
                 let pads = pool.padding.resolve([h, w], pool.kernel, pool.stride, pool.dilation);
+                check_padded([n, c, h, w], pads)?;
                 let [oh, ow] = window_output(
                     [h, w],
                     pool.kernel,
@@ -222,6 +224,24 @@ impl Signature {
             Some(n) if n <= MAX_ELEMENTS => Ok(out),
             _ => Err(format!("the output {out:?} would have more than {MAX_ELEMENTS} elements")),
         }
+    }
+}
+
+/// Checks that the input `[n, c, h, w]` padded by `pads` stays within [`MAX_ELEMENTS`]: the
+/// backend materialises the padded input, so huge pads with a huge stride (a small output)
+/// would otherwise allocate gigabytes.
+fn check_padded(input: [usize; 4], pads: [(usize, usize); 2]) -> Result<(), String> {
+    let [n, c, h, w] = input;
+    let [(top, bottom), (left, right)] = pads;
+    let padded_h = h.checked_add(top).and_then(|v| v.checked_add(bottom));
+    let padded_w = w.checked_add(left).and_then(|v| v.checked_add(right));
+    let elements = padded_h.zip(padded_w).and_then(|(ph, pw)| checked_product(&[n, c, ph, pw]));
+    match elements {
+        Some(e) if e <= MAX_ELEMENTS => Ok(()),
+        _ => Err(format!(
+            "pads {pads:?} make the {h}x{w} input larger than {MAX_ELEMENTS} elements (the limit of \
+             any value)"
+        )),
     }
 }
 
@@ -404,6 +424,9 @@ pub(crate) fn check_input(declared: &GraphInput, input: [usize; 4]) -> Result<()
             shape: input.to_vec(),
             expected: declared.describe(),
         });
+    }
+    if checked_product(&input).is_none_or(|n| n > MAX_ELEMENTS) {
+        return Err(GraphError::InputTooLarge { shape: input.to_vec(), limit: MAX_ELEMENTS });
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use super::OnnxError;
 use super::proto::{GraphProto, ModelProto, NodeProto, ValueInfoProto, data_type};
 use super::tensor::{Constant, decode};
-use crate::graph::{Dim, Graph, Op, ValueId};
+use crate::graph::{Dim, Graph, MAX_ELEMENTS, Op, ValueId, checked_product};
 
 /// What a name in the ONNX graph stands for during import.
 #[derive(Debug, Clone)]
@@ -227,5 +227,21 @@ fn declared_shape(input: &ValueInfoProto) -> Result<[Dim; 4], OnnxError> {
             _ => Dim::Symbolic(String::new()),
         })
         .collect();
-    <[Dim; 4]>::try_from(dims).map_err(|d| fail(format!("it has rank {}, not 4", d.len())))
+    let dims =
+        <[Dim; 4]>::try_from(dims).map_err(|d| fail(format!("it has rank {}, not 4", d.len())))?;
+    // Refused before a probe or a forward pass allocates an input of this size (symbolic
+    // axes count as 1).
+    let fixed: Vec<usize> = dims
+        .iter()
+        .map(|d| match d {
+            Dim::Fixed(v) => *v,
+            Dim::Symbolic(_) => 1,
+        })
+        .collect();
+    if checked_product(&fixed).is_none_or(|n| n > MAX_ELEMENTS) {
+        return Err(fail(format!(
+            "its declared shape {fixed:?} has more than the limit of {MAX_ELEMENTS} elements"
+        )));
+    }
+    Ok(dims)
 }

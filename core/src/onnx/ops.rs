@@ -273,6 +273,11 @@ impl<'a> Importer<'a> {
         let alpha = attrs.float("alpha")?.unwrap_or(1.0);
         let beta = attrs.float("beta")?.unwrap_or(1.0);
         let (k, n) = if trans_b { (cols, rows) } else { (rows, cols) };
+        // An empty B declares its axes without data: refuse it before anything (the bias
+        // below) is sized from them.
+        if k == 0 || n == 0 {
+            return Err(attrs.invalid(format!("B of shape {:?} is empty", b.shape)));
+        }
         let values = b.floats();
         let mut weight = vec![0.0f32; values.len()];
         for (i, &v) in values.iter().enumerate() {

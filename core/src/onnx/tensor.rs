@@ -3,7 +3,8 @@
 
 use super::OnnxError;
 use super::proto::{TensorProto, data_type};
-use crate::graph::HostTensor;
+use crate::graph::{HostTensor, MAX_ELEMENTS};
+use crate::weights::MAX_TENSOR_RANK;
 
 /// A constant: its shape and values, as floats or as integers (shapes, axes, pads).
 #[derive(Debug, Clone, PartialEq)]
@@ -59,16 +60,36 @@ pub(crate) fn decode(t: &TensorProto, name: &str) -> Result<Constant, OnnxError>
             "its data is in an external file, which import from bytes cannot read".into(),
         ));
     }
+    if t.dims.len() > MAX_TENSOR_RANK {
+        return Err(fail(format!(
+            "`dims` has {} axes, more than the limit of {MAX_TENSOR_RANK}",
+            t.dims.len()
+        )));
+    }
     let mut shape = Vec::with_capacity(t.dims.len());
     for &d in &t.dims {
-        shape.push(
-            usize::try_from(d).map_err(|_| fail(format!("negative dimension in {:?}", t.dims)))?,
-        );
+        let d =
+            usize::try_from(d).map_err(|_| fail(format!("negative dimension in {:?}", t.dims)))?;
+        // Even an empty tensor (another axis is 0) may not declare a huge axis: operators
+        // size outputs and biases from single axes.
+        if d > MAX_ELEMENTS {
+            return Err(fail(format!(
+                "`dims` {:?} has an axis larger than the limit of {MAX_ELEMENTS} elements",
+                t.dims
+            )));
+        }
+        shape.push(d);
     }
     let count = shape
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| fail(format!("shape {:?} is too large", t.dims)))?;
+        .filter(|&n| n <= MAX_ELEMENTS)
+        .ok_or_else(|| {
+            fail(format!(
+                "shape {:?} is too large (more than the limit of {MAX_ELEMENTS} elements)",
+                t.dims
+            ))
+        })?;
     let raw = &t.raw_data;
     // Checks the number of values present (typed field or raw bytes of `width`) before
     // anything proportional to the declared shape is allocated.
@@ -215,10 +236,12 @@ mod tests {
     #[test]
     fn onnx_tensor_rejects_bad_sizes() {
         // Declares a huge shape with no data: an error, not an allocation.
-        let t = proto(&[1 << 40, 1 << 20], data_type::FLOAT);
+        let t = proto(&[1 << 10, 1 << 10], data_type::FLOAT);
         assert!(decode(&t, "w").unwrap_err().to_string().contains("needs"));
+        let t = proto(&[1 << 40, 1 << 20], data_type::FLOAT);
+        assert!(decode(&t, "w").unwrap_err().to_string().contains("limit"));
         let t = proto(&[i64::MAX, i64::MAX], data_type::FLOAT);
-        assert!(decode(&t, "w").unwrap_err().to_string().contains("too large"));
+        assert!(decode(&t, "w").unwrap_err().to_string().contains("limit"));
         let t = proto(&[-1], data_type::FLOAT);
         assert!(decode(&t, "w").unwrap_err().to_string().contains("negative"));
         let mut t = proto(&[2, 2], data_type::FLOAT);

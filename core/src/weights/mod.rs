@@ -34,7 +34,7 @@ pub use error::WeightsError;
 pub use hash::{MIN_HASH_PREFIX, hash_prefix, sha256_hex, verify_sha256_prefix};
 pub use pth::{LEGACY_MAGIC, LEGACY_PROTOCOL_VERSION, read_pth};
 pub use safetensors::{MAX_HEADER_LEN, read_safetensors, write_safetensors};
-pub use tensor::{NamedTensor, TensorMap};
+pub use tensor::{MAX_TENSOR_RANK, NamedTensor, TensorMap};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]

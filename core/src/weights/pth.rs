@@ -21,7 +21,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::pickle::{self, Object, Pickle, Value};
-use super::{NamedTensor, TensorMap, WeightsError};
+use super::{MAX_TENSOR_RANK, NamedTensor, TensorMap, WeightsError};
 
 /// The first pickle of every legacy `torch.save` file.
 pub const LEGACY_MAGIC: i128 = 0x1950_a86a_20f9_469c_fc6c;
@@ -445,6 +445,16 @@ fn usize_tuple(
     let items = p
         .tuple(value)
         .ok_or_else(|| WeightsError::checkpoint(at, format!("`{name}`: {what} is not a tuple")))?;
+    // Checked before copying: the memo lets thousands of tensors share one long tuple.
+    if items.len() > MAX_TENSOR_RANK {
+        return Err(WeightsError::checkpoint(
+            at,
+            format!(
+                "`{name}`: {what} has {} axes, more than the limit of {MAX_TENSOR_RANK}",
+                items.len()
+            ),
+        ));
+    }
     items.iter().map(|v| to_usize(v, at, name, what)).collect()
 }
 
@@ -892,6 +902,47 @@ mod tests {
             )),
             Err(WeightsError::BadStorage { .. })
         ));
+    }
+
+    /// A state dict of `entries` tensors that all share, through the pickle memo, one rebuild
+    /// call whose size and stride tuples have `rank` items (one storage of one float).
+    fn memo_shared_rebuild(entries: usize, rank: usize) -> Vec<u8> {
+        let mut w = PickleWriter::new();
+        w.proto(2).global("collections", "OrderedDict").binput(0).empty_tuple().reduce().binput(1);
+        w.mark();
+        w.unicode("t0").global("torch._utils", "_rebuild_tensor_v2").mark();
+        w.mark().unicode("storage").global("torch", "FloatStorage").unicode("s");
+        w.unicode("cpu").int(1).none().tuple().binpersid();
+        let ones = vec![1i64; rank];
+        w.int(0).int_tuple(&ones).int_tuple(&ones).bool(false);
+        w.binget(0).empty_tuple().reduce().tuple().reduce().binput(2);
+        for i in 1..entries {
+            w.unicode(&format!("t{i}")).long_binget(2);
+        }
+        w.setitems().stop();
+        let mut out = header_pickles();
+        out.extend(w.bytes());
+        out.extend(keys_pickle(&["s"]));
+        out.extend(storage_block(1, &f32_bytes(&[1.0])));
+        out
+    }
+
+    #[test]
+    fn weights_pth_shape_tuples_are_bounded_before_copying() {
+        // 20,000 entries sharing one rebuild call with a 100,000-long shape tuple: copying the
+        // shape and stride of each would take 32 GB from a 0.7 MB file.
+        let bytes = memo_shared_rebuild(20_000, 100_000);
+        assert!(bytes.len() < 800_000, "{}", bytes.len());
+        let err = read_pth(&bytes).unwrap_err().to_string();
+        assert!(
+            err.contains("`t0`") && err.contains("100000 axes") && err.contains("limit of 8"),
+            "{err}"
+        );
+        // One tensor one axis over the limit is refused; at the limit it is read.
+        let err = read_pth(&memo_shared_rebuild(1, MAX_TENSOR_RANK + 1)).unwrap_err();
+        assert!(err.to_string().contains("limit"), "{err}");
+        let map = read_pth(&memo_shared_rebuild(3, MAX_TENSOR_RANK)).unwrap();
+        assert_eq!(data(&map, "t2"), (vec![1; MAX_TENSOR_RANK], vec![1.0]));
     }
 
     #[test]

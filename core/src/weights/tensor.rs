@@ -5,6 +5,11 @@ use std::collections::HashMap;
 
 use super::WeightsError;
 
+/// The most axes of a tensor read from any file (checkpoint or ONNX constant). Vision
+/// weights need at most 5; shapes are refused above this before anything proportional to
+/// their length is copied.
+pub const MAX_TENSOR_RANK: usize = 8;
+
 /// A dense tensor: a shape and its values in row-major (C) order, as `f32`.
 ///
 /// The product of the shape always equals the number of values (a scalar has shape `[]` and one

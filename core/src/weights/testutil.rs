@@ -126,6 +126,10 @@ impl PickleWriter {
         self.raw(&[b'h', i])
     }
 
+    pub(crate) fn long_binget(&mut self, i: u32) -> &mut Self {
+        self.raw(b"j").raw(&i.to_le_bytes())
+    }
+
     /// A tuple of integers (`()`, `(a,)`, `(a, b)` or `MARK ... TUPLE`).
     pub(crate) fn int_tuple(&mut self, items: &[i64]) -> &mut Self {
         match items {
