@@ -132,13 +132,31 @@ fn a_second_build_into_a_folder_being_built_refuses() {
         return;
     }
     let atlas = scratch("locked");
-    // Long enough to still be running when the second one starts.
+    // A live process of this host holds the lock (this test's own): both refuse, writing
+    // nothing.
+    std::fs::create_dir_all(&atlas).unwrap();
+    let lock = atlas.join(".build.lock");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    std::fs::write(&lock, format!("{}\n{}\n", std::process::id(), host.trim())).unwrap();
+    let refused = run_with(&build_args(&atlas, "0-3", "examples", &[]), &[]);
+    let text = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && text.contains("locked by another build"), "{text}");
+    let merge = run_with(
+        &["merge".to_owned(), atlas.display().to_string(), atlas.display().to_string()],
+        &[],
+    );
+    assert!(!merge.status.success() && String::from_utf8_lossy(&merge.stderr).contains("locked"));
+    let listed: Vec<_> =
+        std::fs::read_dir(&atlas).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(listed, [".build.lock"], "nothing written");
+    std::fs::remove_file(&lock).unwrap();
+
+    // Two real builds: long enough to still be running when the second one starts.
     let mut args = build_args(&atlas, "0-31", "channel,neuron,negative", &[]);
     let steps = args.iter().position(|a| a == "--steps").unwrap() + 1;
     args[steps] = "24".to_owned();
     let mut first =
         Command::new(BIN).args(&args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    let lock = atlas.join(".build.lock");
     let started = Instant::now();
     while !lock.exists() && started.elapsed() < Duration::from_secs(120) {
         assert!(first.try_wait().unwrap().is_none(), "the first build ended before locking");
@@ -171,7 +189,6 @@ fn a_second_build_into_a_folder_being_built_refuses() {
     let mut gone = Command::new("true").spawn().unwrap();
     let pid = gone.id();
     gone.wait().unwrap();
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     std::fs::write(&lock, format!("{pid}\n{}\n", host.trim())).unwrap();
     let resumed = ok(&args);
     assert!(resumed.contains(&format!("taking over the lock of process {pid}")), "{resumed}");

@@ -45,7 +45,7 @@ fn atlas_schema_describes_every_kind() {
 fn atlas_schema_limits_are_the_code_limits() {
     let schema = schema();
     let number = |pointer: &str| at(&schema, pointer).as_u64().unwrap();
-    let checks: [(&str, u64); 19] = [
+    let checks: [(&str, u64); 20] = [
         ("/$defs/name/maxLength", limits::MAX_NAME_BYTES as u64),
         ("/$defs/assetPath/maxLength", limits::MAX_PATH_BYTES as u64),
         ("/$defs/shortText/maxLength", limits::MAX_SHORT_TEXT as u64),
@@ -69,6 +69,7 @@ fn atlas_schema_limits_are_the_code_limits() {
             "/$defs/unit/properties/histogram/properties/counts/maxItems",
             limits::MAX_HISTOGRAM_BINS as u64,
         ),
+        ("/$defs/unit/properties/built/maxProperties", limits::MAX_BUILD_RECORDS as u64),
         ("/$defs/photos/properties/photos/maxItems", limits::MAX_PHOTOS as u64),
         ("/$defs/annotations/properties/annotations/maxItems", limits::MAX_ANNOTATIONS as u64),
     ];

@@ -443,10 +443,16 @@ async fn home_model_search_and_compare() {
         "75.0 % top-1",
         "CC0-1.0",
         "trained by the tests",
-        "3 of 7 units in 1 of 2 layers",
+        // Coverage per technique: 3 units are built, but only 2 have a channel picture.
+        "channel: 2 of 7 (28.6 %)",
+        "neuron: 0 of 7 (0.0 %)",
+        "histogram: 3 of 7 (42.9 %)",
+        "dataset examples: 2 of 7 (28.6 %)",
+        "1 of 2 layers built",
     ] {
         assert!(card.contains(fact), "the card lacks {fact:?}: {card}");
     }
+    assert!(!card.contains("3 of 7 units"), "no single count for every technique: {card}");
     browser.screenshot("viewer home").await.unwrap();
 
     open(&browser, "/models/tiny", "model").await;

@@ -1,8 +1,9 @@
 //! `/`: the model organisms of the atlas as cards: what each is, its input, parameters,
-//! accuracy, weights' source and license, and how much of it the atlas covers.
+//! accuracy, weights' source and license, and how much of it the atlas covers, technique by
+//! technique (a unit with dataset examples but no picture is not a pictured unit).
 
 use leptos::prelude::*;
-use microscope_core::atlas::{AtlasIndex, ModelEntry};
+use microscope_core::atlas::{AtlasIndex, ModelEntry, TechniqueCounts};
 use microscope_core::organisms::organism;
 
 use crate::atlas::{load_index, load_layer, load_model};
@@ -43,19 +44,60 @@ fn cards(index: &AtlasIndex) -> impl IntoView + use<> {
     }
 }
 
-/// Built and total units over a model's layers at its default checkpoint.
-async fn coverage(model: &str) -> Option<(u64, u64, usize, usize)> {
+/// What the atlas holds of a model at its default checkpoint.
+#[derive(Clone, Copy)]
+struct Covered {
+    /// Units with each technique, over all layers.
+    counts: TechniqueCounts,
+    /// Units of all layers.
+    units: u64,
+    /// Layers with at least one unit built.
+    layers_built: usize,
+    /// Layers.
+    layers: usize,
+}
+
+/// The coverage of a model's layers at its default checkpoint.
+async fn coverage(model: &str) -> Option<Covered> {
     let manifest = load_model(model).await.ok()?;
     let checkpoint = manifest.default_checkpoint.as_str();
-    let (mut built, mut total, mut layers_built) = (0_u64, 0_u64, 0_usize);
+    let mut covered = Covered {
+        counts: TechniqueCounts::default(),
+        units: 0,
+        layers_built: 0,
+        layers: manifest.graph.layers.len(),
+    };
     for info in &manifest.graph.layers {
-        total += u64::from(info.units);
+        covered.units += u64::from(info.units);
         if let Ok(layer) = load_layer(model, checkpoint, info.name.as_str()).await {
-            built += layer.coverage.built.len();
-            layers_built += usize::from(!layer.coverage.built.is_empty());
+            covered.counts.add(&TechniqueCounts::from_coverage(&layer.coverage));
+            covered.layers_built += usize::from(!layer.coverage.built.is_empty());
         }
     }
-    Some((built, total, layers_built, manifest.graph.layers.len()))
+    Some(covered)
+}
+
+/// One line per technique (`channel: 2 of 7 (28.6 %)`), then the layers built.
+fn coverage_lines(covered: Covered) -> impl IntoView {
+    let units = covered.units;
+    let lines = covered
+        .counts
+        .iter()
+        .map(|(technique, count)| {
+            let share = if units == 0 { 0.0 } else { count as f64 / units as f64 };
+            let name = format!("{}: ", technique.as_str().replace('_', " "));
+            let share = format!("{} of {} ({})", grouped(count), grouped(units), percent(share));
+            view! {
+                <li data-technique=technique.as_str()>{name}<span class="share">{share}</span></li>
+            }
+        })
+        .collect_view();
+    view! {
+        <ul class="coverage-list">{lines}</ul>
+        <span class="coverage-layers">
+            {format!("{} of {} layers built", covered.layers_built, covered.layers)}
+        </span>
+    }
 }
 
 /// One model's card.
@@ -108,12 +150,9 @@ fn ModelCard(entry: ModelEntry) -> impl IntoView {
                     <dd>{weights.source.clone()} " · " {weights.license.clone()}</dd>
                     <dt>"Atlas coverage"</dt>
                     <dd class="coverage">{move || match covered.get() {
-                        None => "counting…".to_owned(),
-                        Some(None) => "unknown".to_owned(),
-                        Some(Some((built, total, layers_built, layers))) => format!(
-                            "{} of {} units in {layers_built} of {layers} layers",
-                            grouped(built), grouped(total)
-                        ),
+                        None => "counting…".into_any(),
+                        Some(None) => "unknown".into_any(),
+                        Some(Some(covered)) => coverage_lines(covered).into_any(),
                     }}</dd>
                 </dl>
             }
