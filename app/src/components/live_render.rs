@@ -173,7 +173,7 @@ pub fn model_ref(model: &ModelManifest, checkpoint: &str) -> ModelRef {
             id: model.id.as_str().to_owned(),
             url: format!("{folder}weights.safetensors"),
             format: WeightsFormat::Safetensors,
-            sha256: model.shipped_weights_sha256(checkpoint).cloned(),
+            sha256: model.shipped_weights_sha256(checkpoint.as_str()).cloned(),
         };
     }
     let triple = |values: &[f32], default: f32| {
@@ -189,7 +189,7 @@ pub fn model_ref(model: &ModelManifest, checkpoint: &str) -> ModelRef {
             offset: triple(&model.input.offset, 0.0),
             scale: triple(&model.input.scale, 1.0),
         },
-        sha256: model.shipped_weights_sha256(checkpoint).cloned(),
+        sha256: model.shipped_weights_sha256(checkpoint.as_str()).cloned(),
     }
 }
 

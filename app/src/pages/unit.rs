@@ -15,6 +15,7 @@ use microscope_core::UnitId;
 use microscope_core::atlas::{
     Connection, ExampleList, ImageFormat, Rendering, Technique, UnitManifest,
 };
+use microscope_core::protocol::RenderSettings;
 
 use crate::atlas::{
     LoadError, Lookup, UnitCtx, asset_url, load_annotations, load_layer, load_photos, resolve_unit,
