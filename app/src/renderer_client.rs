@@ -59,9 +59,10 @@ impl Renderer {
     }
 
     fn start() -> Result<Rc<Self>, RenderFailure> {
-        let worker = Worker::new(&crate::links::worker_script()).map_err(|error| RenderFailure::Other {
-            message: format!("could not start the renderer worker: {error:?}"),
-        })?;
+        let worker =
+            Worker::new(&crate::links::worker_script()).map_err(|error| RenderFailure::Other {
+                message: format!("could not start the renderer worker: {error:?}"),
+            })?;
         let starts = STARTS.with(|starts| {
             starts.set(starts.get() + 1);
             starts.get()
