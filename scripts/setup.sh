@@ -50,6 +50,16 @@ else
   install_tool --force "wasm-bindgen-cli@$WASM_BINDGEN_VERSION"
 fi
 
+step "cargo-fuzz (for scripts/fuzz.sh; needs the nightly toolchain)"
+if cargo fuzz --version >/dev/null 2>&1; then
+  echo "    present"
+elif rustup toolchain list | grep -q '^nightly'; then
+  echo "    building from crates.io (a few minutes on 2 cores)"
+  install_tool --locked cargo-fuzz || echo "    cargo-fuzz did not build: fuzzing will be skipped"
+else
+  echo "    no nightly toolchain: fuzzing will be skipped"
+fi
+
 if [ "$want_browser" -eq 1 ]; then
   step "Chromium and ChromeDriver (Debian packages)"
   if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then

@@ -8,6 +8,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$ROOT/scripts/setup.sh" --browser
 cd "$ROOT"
 
+step "Formatting (cargo fmt --check)"
+cargo fmt --all --check
+elapsed
+
+step "Lints, native (cargo clippy, warnings are errors)"
+cargo clippy --release --workspace --all-targets -- -D warnings
+elapsed
+
 step "Building the site (viewer + renderer worker) with Trunk"
 trunk build --release
 # The same site for a sub-path (a GitHub Pages project site), for the sub-path test: the wasm
@@ -30,6 +38,15 @@ export MICROSCOPE_SCREENSHOTS="${MICROSCOPE_SCREENSHOTS:-$CARGO_TARGET_DIR/e2e-s
 # Tests that need the real weights and photos fail, rather than skip, when they are missing.
 export MICROSCOPE_REQUIRE_DATA=1
 cargo test "${NATIVE[@]}"
+elapsed
+
+step "Core's tests in the debug profile (integer overflow panics there)"
+# Dependencies at opt-level 1 keep the tests fast; overflow checks and debug assertions stay on.
+CARGO_PROFILE_DEV_OPT_LEVEL=1 CARGO_PROFILE_DEV_DEBUG=false cargo test -p microscope-core
+elapsed
+
+step "Fuzzing every parser briefly (scripts/fuzz.sh; longer runs by hand)"
+"$ROOT/scripts/fuzz.sh" "${MICROSCOPE_FUZZ_SECONDS:-20}"
 elapsed
 
 step "Done"

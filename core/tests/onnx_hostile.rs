@@ -204,7 +204,7 @@ fn a_constant_of_too_many_axes_is_refused() {
         "{message}"
     );
     // At the limit, it imports.
-    let ok = init("ok", &vec![1; MAX_TENSOR_RANK], &[1.0]);
+    let ok = init("ok", &[1; MAX_TENSOR_RANK], &[1.0]);
     let relu = node("Relu", "relu", &["x"], &["y"], vec![]);
     let m = model_with_input(&[None, Some(1), None, None], vec![relu], vec![ok], "y");
     onnx::import(&m.to_bytes()).unwrap();
