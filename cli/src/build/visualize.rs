@@ -89,11 +89,13 @@ pub fn render_units(
 ) -> Result<BTreeMap<u32, UnitRenders>> {
     let mut out: BTreeMap<u32, UnitRenders> =
         units.iter().map(|&u| (u, UnitRenders::new())).collect();
+    let chosen = crate::device::current()?;
     let base = RenderOptions {
         size_px: options.size,
         steps: options.steps,
         seed: options.seed,
-        micro_batch: Some(1),
+        micro_batch: chosen.micro_batch(),
+        readback_every: chosen.readback_every(),
         ..RenderOptions::default()
     };
     // Channel, neuron and negative of every unit: one separable batch.

@@ -201,7 +201,7 @@ fn load_target(model: &str, target: &Target, device: &Device) -> Result<(Model, 
 /// Builds (or resumes) the atlas.
 pub fn run(args: &BuildArgs) -> Result<()> {
     let started = Instant::now();
-    let device = Device::flex();
+    let device = crate::device::current()?.device();
     let (model_id, targets) = targets(args)?;
     let trained = targets.first().and_then(|t| t.trained.as_ref()).map(|(m, _)| m.clone());
     let Some(last) = targets.last() else { bail!("no checkpoints to build") };
