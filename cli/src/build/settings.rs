@@ -17,6 +17,7 @@ use super::plan::BuildPlan;
 use super::selection::BuildTechnique;
 use super::unit_files::{EXAMPLE_TILE, IMAGE_FORMAT};
 use super::visualize::{DIVERSITY, diversity_objective, render_options};
+use crate::device::DeviceInfo;
 
 /// Hex digits of a fingerprint (64 bits of a sha256: plenty to tell settings apart).
 const FINGERPRINT_HEX: usize = 16;
@@ -60,6 +61,9 @@ pub struct FvSettings {
     pub render: RenderSettings,
     /// The diversity images.
     pub diversity: DiversitySettings,
+    /// The device the last run rendered on (not part of a part's fingerprint: a device does
+    /// not change what an image should be).
+    pub device: DeviceInfo,
 }
 
 /// The render loop's options (`microscope_core::fv::RenderOptions`).
@@ -278,6 +282,7 @@ fn fv_settings(plan: &BuildPlan) -> FvSettings {
             images: DIVERSITY,
             objective: diversity_objective("LAYER", "UNIT"),
         },
+        device: plan.device_info.clone(),
     }
 }
 
@@ -319,6 +324,7 @@ mod tests {
             fv: Some(FvSettings {
                 render: render(steps),
                 diversity: DiversitySettings { images: 4, objective: "x".into() },
+                device: crate::device::cpu_info(),
             }),
             examples: None,
             classes: None,

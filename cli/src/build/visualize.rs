@@ -106,7 +106,14 @@ pub fn render_units(
 ) -> Result<BTreeMap<u32, UnitRenders>> {
     let mut out: BTreeMap<u32, UnitRenders> =
         units.iter().map(|&u| (u, UnitRenders::new())).collect();
-    let base = render_options(options);
+    // The device decides how images are grouped and how often values are read back; neither
+    // changes a picture, so neither is part of the recorded settings.
+    let chosen = crate::device::current()?;
+    let base = RenderOptions {
+        micro_batch: chosen.micro_batch(),
+        readback_every: chosen.readback_every(),
+        ..render_options(options)
+    };
     // Channel, neuron and negative of every unit: one separable batch.
     let mut terms = Vec::new();
     let mut slots = Vec::new();

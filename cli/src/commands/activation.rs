@@ -6,7 +6,6 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use burn::prelude::Device;
 use microscope_core::fv::Objective;
 use microscope_core::fv::measure::{objective_values, picture_input};
 use microscope_core::preprocess::decode_rgb;
@@ -40,7 +39,7 @@ struct Row {
 /// Prints the unit's value on each picture.
 pub fn run(args: &ActivationArgs) -> Result<()> {
     let objective: Objective = args.unit.parse().with_context(|| format!("in `{}`", args.unit))?;
-    let device = Device::flex();
+    let device = crate::device::current()?.device();
     let network = store::load_network(&args.model, &device)?;
     objective.validate(network.as_ref(), 1, false)?;
     let spec = network.input_spec();

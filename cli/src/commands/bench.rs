@@ -75,7 +75,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 }
 
 fn run_forward(args: &ForwardArgs) -> Result<()> {
-    let device = Device::flex();
+    let device = crate::device::current()?.device();
     let runs = args.runs.max(1);
     let mut rows = Vec::new();
     for id in &args.models {

@@ -19,7 +19,6 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use burn::prelude::Device;
 
 use crate::build::execute::execute;
 use crate::build::plan::BuildPlan;
@@ -90,7 +89,7 @@ pub struct BuildArgs {
 
 /// Builds (or resumes) the atlas: decides the whole build, then executes it.
 pub fn run(args: &BuildArgs) -> Result<()> {
-    let device = Device::flex();
-    let plan = BuildPlan::new(args, device)?;
+    let chosen = crate::device::current()?;
+    let plan = BuildPlan::new(args, chosen.device(), chosen.info().clone())?;
     execute(&plan)
 }

@@ -74,7 +74,7 @@ fn model_input(photo: &Preprocessed, spec: &InputSpec, device: &Device) -> Tenso
 /// Classifies each image (centre crop, bicubic resize, as in the organisms' evaluation).
 pub fn run(args: &ClassifyArgs) -> Result<()> {
     let class_names = store::find(&args.model)?.class_names();
-    let device = Device::flex();
+    let device = crate::device::current()?.device();
     let model = store::load_model(&args.model, &device)?;
     let spec = model.input_spec();
     // A model trained here saw whole items (Fashion-MNIST), not the centre of a photo.

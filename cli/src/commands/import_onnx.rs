@@ -105,7 +105,7 @@ pub fn run(args: &ImportOnnxArgs) -> Result<()> {
     };
     let (offset, scale) = normalisation(args)?;
     let input = InputSpec { size_px, channels, offset, scale };
-    let device = Device::flex();
+    let device = crate::device::current()?.device();
     let sha256 = sha256_hex(&bytes);
     let source = ModelSource::Onnx { sha256: sha256.clone() };
     let model = Model::from_graph(&args.id, &graph, input, source, &device)

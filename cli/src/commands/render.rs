@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use burn::prelude::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use microscope_core::fv::image::RenderedImage;
 use microscope_core::fv::sheet::contact_sheet;
@@ -84,9 +83,10 @@ pub struct RenderArgs {
     #[arg(long)]
     columns: Option<usize>,
     /// Forward and backward passes on at most this many images at a time when the objective
-    /// allows it (the same steps; faster on the CPU); 0 for the whole batch at once.
-    #[arg(long, default_value_t = 1)]
-    micro_batch: usize,
+    /// allows it (the same steps); 0 for the whole batch at once [default: 1 on the CPU,
+    /// faster there; the whole batch on a GPU].
+    #[arg(long)]
+    micro_batch: Option<usize>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -148,7 +148,8 @@ fn threshold_path(out: &Path, step: usize) -> PathBuf {
 
 /// Renders and writes the PNG(s).
 pub fn run(args: &RenderArgs) -> Result<()> {
-    let device = Device::flex();
+    let chosen = crate::device::current()?;
+    let device = chosen.device();
     let network = store::load_network(&args.model, &device)?;
     let (objective, batch, labels) = match (&args.objective, &args.layer, &args.units) {
         (Some(text), _, _) => {
@@ -197,7 +198,8 @@ pub fn run(args: &RenderArgs) -> Result<()> {
             .transpose()?
             .map(|i| vec![i]),
         reference: args.photo.as_deref().map(|p| load_picture(p, size, channels)).transpose()?,
-        micro_batch: (args.micro_batch > 0).then_some(args.micro_batch),
+        micro_batch: args.micro_batch.map_or(chosen.micro_batch(), |m| (m > 0).then_some(m)),
+        readback_every: chosen.readback_every(),
         ..RenderOptions::default()
     };
     // Checked before any work, in the model's terms.

@@ -1,5 +1,5 @@
-//! `microscope render-bench`: milliseconds per feature-visualization step on the CPU backend
-//! (flex), per batch and per unit, with a breakdown of where a step's time goes.
+//! `microscope render-bench`: milliseconds per feature-visualization step on the chosen device
+//! (`--device`), per batch and per unit, with a breakdown of where a step's time goes.
 //!
 //! ```text
 //! microscope render-bench --model efficientnet-lite0 --layer blocks.8 --batches 1,16
@@ -15,7 +15,7 @@ use burn::prelude::*;
 use microscope_core::fv::param::{INIT_SD, ImageParam};
 use microscope_core::fv::resample::resample;
 use microscope_core::fv::transform::{Warp, standard_transforms_for};
-use microscope_core::fv::{Objective, Parameterization, RenderOptions, RenderSession};
+use microscope_core::fv::{Objective, Parameterization, RenderOptions, RenderSession, read_values};
 use microscope_core::network::Network;
 use microscope_core::rng::SplitMix64;
 use serde::Serialize;
@@ -49,6 +49,10 @@ pub struct RenderBenchArgs {
     /// Forward and backward passes on at most this many images at a time (0: whole batch).
     #[arg(long, value_delimiter = ',', default_values_t = vec![1])]
     micro_batches: Vec<usize>,
+    /// Read the objective back every this many steps (1: every step, as a render does by
+    /// default; more lets a GPU queue steps without waiting for the host).
+    #[arg(long, default_value_t = 1)]
+    readback_every: usize,
     /// Also time each stage of a step separately.
     #[arg(long)]
     profile: bool,
@@ -59,8 +63,11 @@ pub struct RenderBenchArgs {
 
 #[derive(Serialize)]
 struct Timing {
+    /// `--device` spelling of the device timed (`cpu`, `vulkan:0`).
+    device: String,
     batch: usize,
     micro_batch: usize,
+    readback_every: usize,
     ms_per_step: f64,
     ms_per_unit: f64,
     stages_ms: Vec<(String, f64)>,
@@ -132,9 +139,24 @@ fn profile(
         .collect())
 }
 
+/// `count` steps, reading the objective back every `readback_every` and after the last (so
+/// that the time covers the device's work).
+fn steps(session: &mut RenderSession<'_>, count: usize, readback_every: usize) -> Result<()> {
+    let mut pending = Vec::new();
+    for done in 1..=count {
+        pending.push(session.advance()?);
+        if done % readback_every.max(1) == 0 || done == count {
+            let values = pollster::block_on(read_values(std::mem::take(&mut pending)))?;
+            anyhow::ensure!(values.iter().all(|v| v.is_finite()), "non-finite objective");
+        }
+    }
+    Ok(())
+}
+
 /// Runs the timings and prints them.
 pub fn run(args: &RenderBenchArgs) -> Result<()> {
-    let device = Device::flex();
+    let chosen = crate::device::current()?;
+    let device = chosen.device();
     let network = store::load_network(&args.model, &device)?;
     let mut timings = Vec::new();
     for &batch in &args.batches {
@@ -153,13 +175,9 @@ pub fn run(args: &RenderBenchArgs) -> Result<()> {
                 ..RenderOptions::default()
             };
             let mut session = RenderSession::new(network.as_ref(), &objective, &options, &device)?;
-            for _ in 0..args.warmup {
-                pollster::block_on(session.step())?;
-            }
+            steps(&mut session, args.warmup, args.readback_every)?;
             let start = Instant::now();
-            for _ in 0..args.steps {
-                pollster::block_on(session.step())?;
-            }
+            steps(&mut session, args.steps, args.readback_every)?;
             let ms_per_step = start.elapsed().as_secs_f64() * 1e3 / args.steps.max(1) as f64;
             let stages_ms = if args.profile {
                 profile(network.as_ref(), &objective, args, batch, &device)?
@@ -167,8 +185,10 @@ pub fn run(args: &RenderBenchArgs) -> Result<()> {
                 Vec::new()
             };
             let timing = Timing {
+                device: chosen.info().id.clone(),
                 batch,
                 micro_batch,
+                readback_every: args.readback_every,
                 ms_per_step,
                 ms_per_unit: ms_per_step / batch as f64,
                 stages_ms,

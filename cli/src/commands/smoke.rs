@@ -3,7 +3,6 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use burn::prelude::Device;
 use microscope_core::smoke::run_smoke;
 
 /// Arguments of `microscope smoke`.
@@ -16,7 +15,7 @@ pub struct SmokeArgs {
 
 /// Runs the smoke computation and prints the objective at each step.
 pub fn run(args: &SmokeArgs) -> Result<()> {
-    let device = Device::flex();
+    let device = crate::device::current()?.device();
     let start = Instant::now();
     let objectives = pollster::block_on(run_smoke(&device, args.steps, |step, value| {
         println!("step {step:>3}  objective {value:.6}");

@@ -8,7 +8,6 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use burn::prelude::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use microscope_core::dataset::{
     FASHION_MNIST_CLASSES, FASHION_MNIST_LICENSE, FASHION_MNIST_SOURCE, ImageSet,
@@ -106,7 +105,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         _ => fresh,
     };
     save_examples(&dir, &test)?;
-    let device = Device::flex();
+    let device = crate::device::current()?.device();
     let last = *wanted.last().unwrap_or(&0);
     let (mut trainer, start, base_seconds) = match manifest.resume_point(&wanted).cloned() {
         Some(record) => {

@@ -38,6 +38,10 @@ pub fn color_correlation_inverse() -> [[f32; 3]; 3] {
 
 /// Maps decorrelated colour to RGB (before the sigmoid).
 ///
+/// A broadcast product and a sum rather than a matrix product: a 3x3 map gains nothing from a
+/// matmul kernel, and this way the colour map runs on every backend whose elementwise kernels
+/// work (software Vulkan adapters included, whose matmul pipelines do not build).
+///
 /// # Shapes
 /// - `image`: `[N, 3, H, W]`
 /// - returns: `[N, 3, H, W]`
@@ -45,8 +49,10 @@ pub fn decorrelated_to_rgb(image: Tensor<4>) -> Tensor<4> {
     let [n, c, h, w] = image.dims();
     let matrix = color_correlation_normalized();
     let flat: Vec<f32> = matrix.iter().flatten().copied().collect();
-    let matrix = Tensor::<1>::from_floats(flat.as_slice(), &image.device()).reshape([1, 3, 3]);
-    matrix.matmul(image.reshape([n, c, h * w])).reshape([n, c, h, w])
+    // [1, RGB, decorrelated, 1] * [N, 1, decorrelated, H W], summed over the decorrelated axis.
+    let matrix = Tensor::<1>::from_floats(flat.as_slice(), &image.device()).reshape([1, 3, 3, 1]);
+    let pixels = image.reshape([n, 1, c, h * w]);
+    (matrix * pixels).sum_dim(2).reshape([n, c, h, w])
 }
 
 #[cfg(test)]

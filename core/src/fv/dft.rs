@@ -1,8 +1,12 @@
-//! The inverse real 2-D discrete Fourier transform as matrix products.
+//! The inverse real 2-D discrete Fourier transform as two 1x1 convolutions.
 //!
-//! burn has no FFT, and an FFT would not be differentiable anyway; two matrix products with
+//! burn has no FFT, and an FFT would not be differentiable anyway; two linear maps with
 //! precomputed cosine and sine bases are, on every backend (WebGPU included), and for the
 //! image sizes of feature visualization (≤ 512 px) they cost little next to the network.
+//! They are written as 1x1 convolutions rather than matrix products: the same arithmetic
+//! (burn's CPU backend runs a 1x1 convolution as one matrix product), but no matmul kernel on
+//! the GPU backends, whose pipelines crash Mesa's software Vulkan (lavapipe), the adapter the
+//! GPU code path is tested on.
 //!
 //! Spectra are stored real rows first: a `[2H, W/2 + 1]` matrix whose first `H` rows are the
 //! real parts and last `H` rows the imaginary parts of numpy's `rfft2` layout. The inverse
@@ -11,6 +15,8 @@
 use std::f64::consts::TAU;
 
 use burn::prelude::*;
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
 
 /// Number of stored frequency columns for an image `width` pixels wide.
 pub fn frequency_width(width: usize) -> usize {
@@ -48,12 +54,12 @@ fn column_weight(kx: usize, width: usize) -> f64 {
 pub struct InverseRealDft {
     height: usize,
     width: usize,
-    /// `[[cos, -sin], [sin, cos]]` over rows: the complex inverse DFT along y, `[1, 2H, 2H]`.
-    rows: Tensor<3>,
-    /// `w_kx cos(2π kx x / W) / (H W)`, `[1, W/2 + 1, W]`.
-    cos_columns: Tensor<3>,
-    /// `-w_kx sin(2π kx x / W) / (H W)`, `[1, W/2 + 1, W]`.
-    minus_sin_columns: Tensor<3>,
+    /// `[[cos, -sin], [sin, cos]]` over rows: the complex inverse DFT along y, as the weight
+    /// of a 1x1 convolution `[2H out, 2H in, 1, 1]`.
+    rows: Tensor<4>,
+    /// `w_kx cos(2π kx x / W) / (H W)` then `-w_kx sin(2π kx x / W) / (H W)` over `kx`: the
+    /// real inverse along x, as the weight of a 1x1 convolution `[W out, 2 (W/2 + 1) in, 1, 1]`.
+    columns: Tensor<4>,
 }
 
 impl InverseRealDft {
@@ -86,17 +92,18 @@ impl InverseRealDft {
                 })
                 .collect()
         };
-        let cos_columns = columns(f64::cos);
-        let minus_sin_columns = columns(|a| -a.sin());
-        let tensor = |values: Vec<f32>, shape: [usize; 3]| {
-            Tensor::<3>::from_data(TensorData::new(values, shape), device)
+        // [2 (W/2 + 1), W] (cos rows, then -sin rows), transposed to [W, 2 (W/2 + 1)].
+        let both = [columns(f64::cos), columns(|a| -a.sin())].concat();
+        let both: Vec<f32> =
+            (0..width).flat_map(|x| both.iter().skip(x).step_by(width).copied()).collect();
+        let tensor = |values: Vec<f32>, shape: [usize; 4]| {
+            Tensor::<4>::from_data(TensorData::new(values, shape), device)
         };
         Self {
             height,
             width,
-            rows: tensor(rows, [1, h2, h2]),
-            cos_columns: tensor(cos_columns, [1, fw, width]),
-            minus_sin_columns: tensor(minus_sin_columns, [1, fw, width]),
+            rows: tensor(rows, [h2, h2, 1, 1]),
+            columns: tensor(both, [width, 2 * fw, 1, 1]),
         }
     }
 
@@ -116,14 +123,18 @@ impl InverseRealDft {
     /// - `spectrum`: `[B, 2H, W/2 + 1]`, real rows then imaginary rows
     /// - returns: `[B, H, W]`
     pub fn apply(&self, spectrum: Tensor<3>) -> Tensor<3> {
-        let [batch, _, fw] = spectrum.dims();
-        // Complex inverse DFT along y: [B, 2H, W/2 + 1] (real rows, then imaginary rows).
-        let along_y = self.rows.clone().matmul(spectrum);
-        let real = along_y.clone().narrow(1, 0, self.height); // [B, H, W/2 + 1]
-        let imaginary = along_y.narrow(1, self.height, self.height);
-        debug_assert_eq!(real.dims(), [batch, self.height, fw]);
-        // Real inverse along x: Re(G e^{iθ}) = re cos θ - im sin θ.
-        real.matmul(self.cos_columns.clone()) + imaginary.matmul(self.minus_sin_columns.clone())
+        let [batch, h2, fw] = spectrum.dims();
+        let (height, width) = (self.height, self.width);
+        let options = || ConvOptions::new([1, 1], [0, 0], [1, 1], 1);
+        // Complex inverse DFT along y, the spectrum's rows as channels: [B, 2H, W/2 + 1, 1].
+        let along_y =
+            conv2d(spectrum.reshape([batch, h2, fw, 1]), self.rows.clone(), None, options());
+        // Real inverse along x, Re(G e^{iθ}) = re cos θ - im sin θ, with (real or imaginary,
+        // column) as channels and the image's rows as positions: [B, 2 (W/2 + 1), H, 1].
+        let planes = along_y.reshape([batch, 2, height, fw]).swap_dims(2, 3);
+        let planes = planes.reshape([batch, 2 * fw, height, 1]);
+        let image = conv2d(planes, self.columns.clone(), None, options()); // [B, W, H, 1]
+        image.reshape([batch, width, height]).swap_dims(1, 2)
     }
 }
 

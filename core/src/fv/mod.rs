@@ -52,7 +52,7 @@ pub use image::RenderedImage;
 pub use param::Parameterization;
 pub use render::{
     Augmentation, CancelFlag, Progress, RenderError, RenderOptions, RenderSession, Rendering,
-    Snapshot, render, render_unit, render_units,
+    Snapshot, read_values, render, render_unit, render_units,
 };
 pub use transform::{Transform, standard_transforms};
 pub use validate::ObjectiveError;

@@ -118,6 +118,39 @@ fn fv_render_is_deterministic_for_a_seed() {
 }
 
 #[test]
+fn fv_reading_back_in_bursts_changes_nothing_but_when() {
+    let device = Device::flex();
+    let net = TinyNet::new(3, 16, &device);
+    let objective: Objective = "conv2:3 - tv(0.1)".parse().unwrap();
+    let options =
+        RenderOptions { size_px: 16, steps: 9, thresholds: vec![3], ..RenderOptions::default() };
+    let every_step = run(&net, &objective, &options);
+    let bursts = RenderOptions { readback_every: 4, ..options };
+    let mut seen = Vec::new();
+    let burst = pollster::block_on(render(&net, &objective, &bursts, &device, |p| {
+        seen.push((p.step, p.value));
+        ControlFlow::Continue(())
+    }))
+    .unwrap();
+    assert_eq!(every_step.values.len(), 9);
+    assert_eq!(burst.values, every_step.values);
+    assert_eq!(burst.images, every_step.images);
+    assert_eq!(burst.snapshots, every_step.snapshots);
+    // Every step is reported once, in order, with its own value.
+    let steps: Vec<usize> = seen.iter().map(|(step, _)| *step).collect();
+    assert_eq!(steps, (1..=9).collect::<Vec<_>>());
+    assert!(seen.iter().zip(&burst.values).all(|((_, a), b)| a == b));
+    // Bursts: steps 1-3 (3 has a snapshot), 4-7, 8-9. A stop asked at step 5 ends the render
+    // at the end of its burst, the burst's values kept.
+    let stopped = pollster::block_on(render(&net, &objective, &bursts, &device, |p| {
+        if p.step == 5 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    }))
+    .unwrap();
+    assert!(stopped.cancelled);
+    assert_eq!(stopped.values, every_step.values[..7].to_vec());
+}
+
+#[test]
 fn fv_micro_batches_take_the_same_steps() {
     let device = Device::flex();
     let net = TinyNet::new(3, 16, &device);

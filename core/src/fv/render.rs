@@ -102,6 +102,13 @@ pub struct RenderOptions {
     /// not depend on which other images share its batch: what lets an atlas build batch units
     /// freely and still give every unit the same image in any shard or resumed run.
     pub image_seeds: Vec<u64>,
+    /// Read the objective's value back every this many steps (default 1: every step). A
+    /// readback waits for the device to finish the step; on a GPU, reading every few steps
+    /// lets steps queue behind each other instead. Every step's value is still reported, in
+    /// bursts: the progress callback sees the steps of a burst one after another, and a stop
+    /// it asks for takes effect at the end of the burst. Steps with a snapshot or a preview
+    /// are always read at once.
+    pub readback_every: usize,
 }
 
 impl Default for RenderOptions {
@@ -122,6 +129,7 @@ impl Default for RenderOptions {
             cancel: None,
             micro_batch: None,
             image_seeds: Vec::new(),
+            readback_every: 1,
         }
     }
 }
@@ -329,12 +337,21 @@ impl<'n> RenderSession<'n> {
 
     /// One step of gradient ascent; returns the objective's value before the step.
     pub async fn step(&mut self) -> Result<f32, RenderError> {
-        let value = self.ascend().await?;
+        let value = self.advance()?;
+        let values = read_values(vec![value]).await?;
+        values.first().copied().ok_or(RenderError::NoGradient)
+    }
+
+    /// One step of gradient ascent that reads nothing back: the objective's value before the
+    /// step stays on the device (`[1]`), so that a GPU can run the next steps without waiting
+    /// for the host. Read the values with [`read_values`], a burst at a time.
+    pub fn advance(&mut self) -> Result<Tensor<1>, RenderError> {
+        let value = self.ascend()?;
         self.step += 1;
         Ok(value)
     }
 
-    async fn ascend(&mut self) -> Result<f32, RenderError> {
+    fn ascend(&mut self) -> Result<Tensor<1>, RenderError> {
         let spec = self.network.input_spec();
         // One warp per step, shared by every micro-batch, so that splitting changes nothing.
         // A model that takes only its own input size gets exactly that (renders at a larger
@@ -351,7 +368,7 @@ impl<'n> RenderSession<'n> {
         let [planes, rows, columns] = self.param.raw_dims();
         let device = self.raw.device();
         let mut gradients = Vec::with_capacity(self.parts.len());
-        let mut total = 0.0f32;
+        let mut total: Option<Tensor<1>> = None;
         for (start, len, objective) in &self.parts {
             let raw = self.raw.clone().narrow(0, start * channels, len * channels);
             let Some((objective, layers)) = objective else {
@@ -359,9 +376,11 @@ impl<'n> RenderSession<'n> {
                 gradients.push(Tensor::zeros([len * channels, rows, columns], &device));
                 continue;
             };
-            let (value, gradient) =
-                self.value_and_gradient(raw, objective, layers, *len, &warp).await?;
-            total += value;
+            let (value, gradient) = self.value_and_gradient(raw, objective, layers, *len, &warp)?;
+            total = Some(match total {
+                Some(sum) => sum + value,
+                None => value,
+            });
             gradients.push(gradient);
         }
         let gradient = if gradients.len() == 1 {
@@ -371,18 +390,19 @@ impl<'n> RenderSession<'n> {
         };
         debug_assert_eq!(gradient.dims(), [planes, rows, columns]);
         self.raw = self.adam.ascend(self.raw.clone(), gradient);
-        Ok(total)
+        Ok(total.unwrap_or_else(|| Tensor::zeros([1], &device)))
     }
 
-    /// The objective on `len` images with parameters `raw`, and its gradient.
-    async fn value_and_gradient(
+    /// The objective on `len` images with parameters `raw` (`[1]`, not read back), and its
+    /// gradient.
+    fn value_and_gradient(
         &self,
         raw: Tensor<3>,
         objective: &Objective,
         layers: &[String],
         len: usize,
         warp: &Warp,
-    ) -> Result<(f32, Tensor<3>), RenderError> {
+    ) -> Result<(Tensor<1>, Tensor<3>), RenderError> {
         let raw = raw.autodiff().require_grad();
         let image = self.param.image(raw.clone()); // [len, C, S, S]
         let batch = match &self.reference {
@@ -403,8 +423,7 @@ impl<'n> RenderSession<'n> {
         })?;
         let grads = value.backward();
         let gradient = raw.grad(&grads).ok_or(RenderError::NoGradient)?;
-        let value: f32 = value.without_autodiff().into_scalar_async().await?;
-        Ok((value, gradient))
+        Ok((value.without_autodiff().reshape([1]), gradient))
     }
 
     /// The current images, read back.
@@ -416,6 +435,18 @@ impl<'n> RenderSession<'n> {
             data.try_to_vec::<f32>().map_err(|e| RenderError::Readback(format!("{e:?}")))?;
         Ok(RenderedImage::from_batch(&values, dims))
     }
+}
+
+/// Reads back the values [`RenderSession::advance`] returned, in one transfer.
+pub async fn read_values(values: Vec<Tensor<1>>) -> Result<Vec<f32>, RenderError> {
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data = Tensor::cat(values, 0)
+        .into_data_async()
+        .await
+        .map_err(|e| RenderError::Readback(format!("{e:?}")))?;
+    data.try_to_vec::<f32>().map_err(|e| RenderError::Readback(format!("{e:?}")))
 }
 
 /// Flattens `images` (one per element, or one for all) to `[batch, channels, size, size]`.
@@ -478,30 +509,46 @@ pub async fn render(
     let mut values = Vec::with_capacity(options.steps);
     let mut snapshots = Vec::new();
     let mut cancelled = false;
+    let mut pending = Vec::new();
+    let every = options.readback_every.max(1);
     for step in 1..=options.steps {
         if options.cancel.as_ref().is_some_and(CancelFlag::is_cancelled) {
             cancelled = true;
             break;
         }
-        let value = session.step().await?;
-        values.push(value);
+        pending.push(session.advance()?);
         let keep = options.thresholds.contains(&step);
         let preview = options.preview_every > 0 && step % options.preview_every == 0;
+        if !(keep || preview || step == options.steps || pending.len() >= every) {
+            continue;
+        }
+        let burst = read_values(std::mem::take(&mut pending)).await?;
         let images = if keep || preview { Some(session.images().await?) } else { None };
         if let (true, Some(images)) = (keep, &images) {
             snapshots.push(Snapshot { step, images: images.clone() });
         }
-        let progress = Progress {
-            step,
-            steps: options.steps,
-            value,
-            preview: images.as_deref().filter(|_| preview),
-        };
-        if on_progress(&progress).is_break() {
+        let first = step + 1 - burst.len();
+        let mut stop = false;
+        for (at, value) in (first..).zip(burst) {
+            values.push(value);
+            if stop {
+                continue; // a stop was asked earlier in the burst: the values are still kept
+            }
+            let progress = Progress {
+                step: at,
+                steps: options.steps,
+                value,
+                preview: images.as_deref().filter(|_| preview && at == step),
+            };
+            stop = on_progress(&progress).is_break();
+        }
+        if stop {
             cancelled = step < options.steps;
             break;
         }
     }
+    // Steps taken before a cancellation but not read yet.
+    values.extend(read_values(pending).await?);
     Ok(Rendering { images: session.images().await?, snapshots, values, cancelled })
 }
 
