@@ -266,6 +266,12 @@ pub fn current() -> Result<&'static ChosenDevice> {
     let request = REQUEST.get().copied().unwrap_or(DeviceRequest::Auto);
     let chosen = choose(request)?;
     eprintln!("device: {}", chosen.info);
+    if chosen.info.kind == DeviceClass::Software {
+        eprintln!(
+            "warning: a software adapter is for testing the GPU code path: slower than the CPU, \
+             and its renders drift from the CPU's after the first steps (BENCHMARKS.md)"
+        );
+    }
     Ok(CHOSEN.get_or_init(|| chosen))
 }
 
