@@ -140,7 +140,12 @@ impl fmt::Display for DeviceInfo {
 
 /// The CPU, as burn's flex backend runs on it.
 pub fn cpu_info() -> DeviceInfo {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    // flex computes on rayon's pool, which RAYON_NUM_THREADS sizes.
+    let threads = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|text| {
