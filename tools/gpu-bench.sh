@@ -107,13 +107,19 @@ say "render-bench on $DEVICE (whole batch per pass)"
 cat "$OUT/render-bench.log" >&2
 
 torch_status="skipped"
+# The first Python with PyTorch and numpy (a pyenv python3 often has neither; Debian's has
+# python3-torch when installed).
+PYTHON=""
+for candidate in python3 /usr/bin/python3; do
+  if "$candidate" -c 'import torch, numpy' 2>/dev/null; then PYTHON="$candidate"; break; fi
+done
 if [ "${SKIP_TORCH:-0}" = 1 ]; then
   torch_status="skipped (SKIP_TORCH=1)"
-elif ! python3 -c 'import torch, numpy' 2>/dev/null; then
-  torch_status="skipped (no PyTorch in python3)"
+elif [ -z "$PYTHON" ]; then
+  torch_status="skipped (no PyTorch with numpy in python3 or /usr/bin/python3)"
 else
   say "PyTorch ($TORCH_DEVICE), the same loop"
-  if python3 "$ROOT/tools/bench/fv_torch.py" --device "$TORCH_DEVICE" --wheels "$CACHE/wheels" \
+  if "$PYTHON" "$ROOT/tools/bench/fv_torch.py" --device "$TORCH_DEVICE" --wheels "$CACHE/wheels" \
       --block 8 --size "$SIZE" --batches "$BATCHES" --steps "$STEPS" --warmup 3 \
       --threads "$(nproc)" >"$OUT/torch.txt" 2>"$OUT/torch.log"; then
     torch_status="ok"
@@ -148,14 +154,13 @@ try:
             theirs[int(m.group(1))] = float(m.group(2))
 except FileNotFoundError:
     pass
-device = open(f"{out}/render-bench.log").read().split("\n")[0]
-print(device)
+print(next((l for l in open(f"{out}/render-bench.log") if l.startswith("device:")), "device: ?").strip())
 print(f"{'batch':>5} | {'microscope ms/step':>18} | {'per unit':>8} | {'PyTorch ms/step':>15} | {'per unit':>8} | ratio")
 for batch, t in sorted(ours.items()):
     torch_ms = theirs.get(batch)
     cells = [f"{batch:>5}", f"{t['ms_per_step']:>18.1f}", f"{t['ms_per_unit']:>8.2f}"]
     if torch_ms:
-        cells += [f"{torch_ms:>15.1f}", f"{torch_ms / batch:>8.2f}", f"{t['ms_per_step'] / torch_ms:.1f}x"]
+        cells += [f"{torch_ms:>15.1f}", f"{torch_ms / batch:>8.2f}", f"{t['ms_per_step'] / torch_ms:.2f}x"]
     else:
         cells += [f"{'-':>15}", f"{'-':>8}", "-"]
     print(" | ".join(cells))

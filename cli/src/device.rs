@@ -140,7 +140,12 @@ impl fmt::Display for DeviceInfo {
 
 /// The CPU, as burn's flex backend runs on it.
 pub fn cpu_info() -> DeviceInfo {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    // flex computes on rayon's pool, which RAYON_NUM_THREADS sizes.
+    let threads = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|text| {
@@ -266,6 +271,12 @@ pub fn current() -> Result<&'static ChosenDevice> {
     let request = REQUEST.get().copied().unwrap_or(DeviceRequest::Auto);
     let chosen = choose(request)?;
     eprintln!("device: {}", chosen.info);
+    if chosen.info.kind == DeviceClass::Software {
+        eprintln!(
+            "warning: a software adapter is for testing the GPU code path: slower than the CPU, \
+             and its renders drift from the CPU's after the first steps (BENCHMARKS.md)"
+        );
+    }
     Ok(CHOSEN.get_or_init(|| chosen))
 }
 

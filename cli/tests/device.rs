@@ -4,9 +4,11 @@
 //!   `MICROSCOPE_REQUIRE_VULKAN=1` (CI, where Mesa's lavapipe is installed) it must also list a
 //!   Vulkan software adapter;
 //! - a bad `--device` is refused before any work, and `MICROSCOPE_DEVICE` is read;
-//! - the GPU code path on a Vulkan software adapter: a tiny render of EfficientNet-Lite0 on
-//!   `--device vulkan` and on `--device cpu` from the same seed agree (objective, and the
-//!   activation of the saved images measured on the CPU, within a few percent).
+//! - the GPU code path on a Vulkan software adapter: a one-step render of EfficientNet-Lite0
+//!   on it and on `--device cpu` from the same seed agree: the objective (the forward pass)
+//!   within 0.1%, and the change the step makes to the unit's activation (backward and Adam;
+//!   measured on the CPU on the saved images) within 10%. Longer renders drift apart on
+//!   lavapipe (BENCHMARKS.md), which is why software adapters are never chosen by `auto`.
 //!
 //! The render needs the weights in the cache (`microscope fetch all`), like the other CLI
 //! tests; without a Vulkan adapter it is skipped with a message unless
@@ -154,9 +156,8 @@ fn a_render_on_a_vulkan_software_adapter_agrees_with_the_cpu() {
     let id = adapter["id"].as_str().unwrap();
     let dir = std::env::temp_dir().join(format!("microscope-device-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut results = Vec::new();
-    for device in ["cpu", id] {
-        let out = dir.join(format!("{}.png", device.replace(':', "-")));
+    let render = |device: &str, steps: &str| {
+        let out = dir.join(format!("{}-{steps}.png", device.replace(':', "-")));
         let output = succeed(&[
             "--device",
             device,
@@ -168,7 +169,7 @@ fn a_render_on_a_vulkan_software_adapter_agrees_with_the_cpu() {
             "--size",
             "48",
             "--steps",
-            "6",
+            steps,
             "--seed",
             "7",
             "--quiet",
@@ -177,20 +178,23 @@ fn a_render_on_a_vulkan_software_adapter_agrees_with_the_cpu() {
         ]);
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         assert!(stderr.contains(&format!("device: {device} (")), "{stderr}");
-        results.push((final_objective(&stderr), activation(&out), stderr));
-    }
-    let (cpu, gpu) = (&results[0], &results[1]);
-    let close = |a: f32, b: f32| (a - b).abs() <= 0.05 * a.abs().max(b.abs()).max(1e-3);
+        (final_objective(&stderr), activation(&out))
+    };
+    // The initial image (no step), then one step on each device from the same seed.
+    let (_, start) = render("cpu", "0");
+    let (cpu_objective, cpu) = render("cpu", "1");
+    let (gpu_objective, gpu) = render(id, "1");
+    // The forward pass: the objective before the step, same image, same transforms.
     assert!(
-        close(cpu.0, gpu.0),
-        "final objective: cpu {} vs {id} {}\n{}\n{}",
-        cpu.0,
-        gpu.0,
-        cpu.2,
-        gpu.2
+        (cpu_objective - gpu_objective).abs() <= 1e-3 * cpu_objective.abs(),
+        "objective of the same image: cpu {cpu_objective} vs {id} {gpu_objective}"
     );
-    assert!(close(cpu.1, gpu.1), "activation of the renders: cpu {} vs {id} {}", cpu.1, gpu.1);
-    // The render ascended on both: the unit responds to its image more than at the start.
-    assert!(gpu.1 > 0.0, "the {id} render does not activate its unit: {}", gpu.1);
+    // The backward pass and Adam: the step moves the unit's activation the same way.
+    let (cpu_change, gpu_change) = (cpu - start, gpu - start);
+    assert!(cpu_change.abs() > 0.05, "the CPU step did not move the image: {start} -> {cpu}");
+    assert!(
+        (cpu_change - gpu_change).abs() <= 0.1 * cpu_change.abs(),
+        "one step changes the activation by {cpu_change} on the CPU, {gpu_change} on {id}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -18,12 +18,14 @@ pub struct Adapter {
     kind: DeviceKind,
 }
 
-/// The graphics APIs wgpu tries, in its order, when left to choose (as burn's runtime does).
+/// The graphics APIs wgpu tries, in its order, when left to choose (as burn's runtime does),
+/// less OpenGL: probing it without a display prints errors, and a GPU reachable only through
+/// OpenGL is not worth them here.
 fn auto_chain() -> &'static [wgpu::Backend] {
     if cfg!(target_os = "macos") {
         &[wgpu::Backend::Metal]
     } else {
-        &[wgpu::Backend::Vulkan, wgpu::Backend::Dx12, wgpu::Backend::Gl]
+        &[wgpu::Backend::Vulkan, wgpu::Backend::Dx12]
     }
 }
 
