@@ -299,6 +299,10 @@ pub struct GpuMemory {
 /// A request from the viewer to the renderer worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one message per job, sent once through postMessage: its size in memory does not matter"
+)]
 pub enum RendererRequest {
     /// Run the smoke computation: a few gradient-ascent steps through a tiny conv net.
     Smoke {
