@@ -15,7 +15,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
-const BIN: &str = env!("CARGO_BIN_EXE_microscope");
+mod lite0;
+
+use lite0::{BIN, assert_same_tree, data_ready, ok, scratch, tree};
 
 fn build_args(out: &Path) -> Vec<String> {
     [
@@ -53,81 +55,6 @@ fn build_args(out: &Path) -> Vec<String> {
 
 fn run(args: &[String]) -> Output {
     Command::new(BIN).args(args).output().expect("run microscope")
-}
-
-fn ok(args: &[String]) -> String {
-    let output = run(args);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "microscope {args:?} failed:\n{text}");
-    text
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("microscope-atlas-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// Every file under `root` by relative path.
-fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).expect("list").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, root, out);
-            } else {
-                let rel = path.strip_prefix(root).expect("inside").display().to_string();
-                out.insert(rel, std::fs::read(&path).expect("read"));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
-}
-
-fn assert_same_tree(a: &Path, b: &Path) {
-    let (ta, tb) = (tree(a), tree(b));
-    let only_a: Vec<&String> = ta.keys().filter(|k| !tb.contains_key(*k)).collect();
-    let only_b: Vec<&String> = tb.keys().filter(|k| !ta.contains_key(*k)).collect();
-    assert!(
-        only_a.is_empty() && only_b.is_empty(),
-        "only in {}: {only_a:?}; only in {}: {only_b:?}",
-        a.display(),
-        b.display()
-    );
-    for (path, bytes) in &ta {
-        assert!(tb[path] == *bytes, "{path} differs");
-    }
-}
-
-/// Whether the cache holds what a build needs (else the test skips, or fails when
-/// `MICROSCOPE_REQUIRE_DATA=1`).
-fn data_ready() -> bool {
-    let cache = std::env::var_os("MICROSCOPE_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cache/microscope")
-    });
-    let needed = [
-        "weights/efficientnet-lite0.safetensors",
-        "labels/imagenet1k_label_to_names.json",
-        "photos/index.json",
-    ];
-    let missing: Vec<&str> = needed.into_iter().filter(|p| !cache.join(p).exists()).collect();
-    if missing.is_empty() {
-        return true;
-    }
-    if std::env::var_os("MICROSCOPE_REQUIRE_DATA").is_some_and(|v| v == "1") {
-        panic!(
-            "MICROSCOPE_REQUIRE_DATA=1 but {missing:?} are missing (run `microscope fetch all`)"
-        );
-    }
-    eprintln!("SKIPPED: {missing:?} missing from the cache (run `microscope fetch all`)");
-    false
 }
 
 /// The uninterrupted reference build, shared by the tests.
