@@ -123,6 +123,10 @@ async fn webgpu_render_on_the_software_adapter_raises_its_objective() {
 /// 3 steps), each after a one-step warm-up render at the same size (kernels compiled, model
 /// loaded), timed by the worker (`data-elapsed-ms`: the steps only).
 ///
+/// With `MICROSCOPE_BENCH_BASELINE_DIST` naming a second built site (say, one built before a
+/// change), the CPU path of both sites is measured in the same run, alternating, and the ratio
+/// printed: the side-by-side comparison BENCHMARKS.md asks for on a machine whose speed drifts.
+///
 /// ```sh
 /// MICROSCOPE_REQUIRE_DATA=1 cargo test --release -p microscope-e2e --test render_check \
 ///   -- --ignored --nocapture bench
@@ -132,29 +136,69 @@ async fn webgpu_render_on_the_software_adapter_raises_its_objective() {
 async fn bench_steps_per_second() {
     let _one_browser = serial::exclusive().await;
     let Some(atlas) = atlas_with_weights("bench") else { return };
-    let server =
-        StaticServer::start(ServerConfig::dist(Fallback::GithubPages).mount("/atlas/", &atlas))
-            .unwrap_or_else(|e| panic!("{e}"));
-    let browser = Browser::launch(BrowserOptions::webgpu())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .with_base_url(server.base_url());
-    let info = page::open(&browser, "/diagnostics", PAGE_TIMEOUT).await.unwrap();
-    assert_eq!(info.page, "diagnostics");
-    for (path, steps) in [("cpu", 10), ("webgpu", 3)] {
+    let mut sites = vec![("this", microscope_e2e::paths::dist_dir())];
+    if let Some(baseline) = std::env::var_os(BASELINE_DIST_ENV).filter(|v| !v.is_empty()) {
+        sites.push(("baseline", baseline.into()));
+    }
+    let mut open_sites = Vec::new();
+    for (name, dist) in &sites {
+        let server = StaticServer::start(
+            ServerConfig::new(dist.clone(), Fallback::GithubPages).mount("/atlas/", &atlas),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let browser = Browser::launch(BrowserOptions::webgpu())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_base_url(server.base_url());
+        let info = page::open(&browser, "/diagnostics", PAGE_TIMEOUT).await.unwrap();
+        assert_eq!(info.page, "diagnostics");
+        open_sites.push((*name, server, browser));
+    }
+    let paths: &[(&str, usize)] =
+        if open_sites.len() > 1 { &[("cpu", 10)] } else { &[("cpu", 10), ("webgpu", 3)] };
+    for &(path, steps) in paths {
         for size in [64, 128] {
-            render_support::set_render(&browser, "blocks.2:3", 1, size, 0).await;
-            render_to_end(&browser, path, 1).await;
-            render_to_end(&browser, path, steps).await;
-            let ms = render_support::number(&browser, "data-elapsed-ms").await.unwrap();
-            eprintln!(
-                "METRIC render_bench {path} {size} px: {steps} steps in {ms:.0} ms, {:.3} steps/s, \
-                 {:.0} ms/step",
-                steps as f64 * 1000.0 / ms,
-                ms / steps as f64
-            );
+            let mut per_step = Vec::new();
+            // Two rounds, alternating sites, so drift in the machine's speed hits both alike.
+            for round in 0..2 {
+                for (name, _server, browser) in &open_sites {
+                    render_support::set_render(browser, "blocks.2:3", 1, size, 0).await;
+                    if round == 0 {
+                        render_to_end(browser, path, 1).await;
+                    }
+                    render_to_end(browser, path, steps).await;
+                    let ms = render_support::number(browser, "data-elapsed-ms").await.unwrap();
+                    eprintln!(
+                        "METRIC render_bench {name} {path} {size} px: {steps} steps in {ms:.0} \
+                         ms, {:.3} steps/s, {:.0} ms/step",
+                        steps as f64 * 1000.0 / ms,
+                        ms / steps as f64
+                    );
+                    per_step.push((*name, ms / steps as f64));
+                }
+            }
+            if open_sites.len() > 1 {
+                let best = |site: &str| {
+                    per_step
+                        .iter()
+                        .filter(|(name, _)| *name == site)
+                        .map(|(_, ms)| *ms)
+                        .fold(f64::INFINITY, f64::min)
+                };
+                let (this, baseline) = (best("this"), best("baseline"));
+                eprintln!(
+                    "METRIC render_bench_ratio {path} {size} px: this {this:.0} ms/step, \
+                     baseline {baseline:.0} ms/step, speed-up {:.2}x",
+                    baseline / this
+                );
+            }
         }
     }
-    browser.close().await.unwrap();
+    for (_, _server, browser) in open_sites {
+        browser.close().await.unwrap();
+    }
     std::fs::remove_dir_all(&atlas).ok();
 }
+
+/// Names a second built site for [`bench_steps_per_second`] to measure beside this one.
+const BASELINE_DIST_ENV: &str = "MICROSCOPE_BENCH_BASELINE_DIST";
