@@ -37,6 +37,9 @@ step "Running every test (core, CLI, end-to-end in headless Chromium)"
 export MICROSCOPE_SCREENSHOTS="${MICROSCOPE_SCREENSHOTS:-$CARGO_TARGET_DIR/e2e-screenshots}"
 # Tests that need the real weights and photos fail, rather than skip, when they are missing.
 export MICROSCOPE_REQUIRE_DATA=1
+# setup.sh installs Mesa's lavapipe: the GPU code path's tests (cli/tests/device.rs,
+# device_stages.rs) run on it and fail, rather than skip, without it.
+export MICROSCOPE_REQUIRE_VULKAN=1
 cargo test "${NATIVE[@]}"
 elapsed
 

@@ -273,8 +273,8 @@ pub fn current() -> Result<&'static ChosenDevice> {
     eprintln!("device: {}", chosen.info);
     if chosen.info.kind == DeviceClass::Software {
         eprintln!(
-            "warning: a software adapter is for testing the GPU code path: slower than the CPU, \
-             and its renders drift from the CPU's after the first steps (BENCHMARKS.md)"
+            "warning: a software adapter is for testing the GPU code path: far slower than the \
+             CPU, and some objectives do not run on it (BENCHMARKS.md)"
         );
     }
     Ok(CHOSEN.get_or_init(|| chosen))

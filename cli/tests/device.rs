@@ -4,11 +4,11 @@
 //!   `MICROSCOPE_REQUIRE_VULKAN=1` (CI, where Mesa's lavapipe is installed) it must also list a
 //!   Vulkan software adapter;
 //! - a bad `--device` is refused before any work, and `MICROSCOPE_DEVICE` is read;
-//! - the GPU code path on a Vulkan software adapter: a one-step render of EfficientNet-Lite0
-//!   on it and on `--device cpu` from the same seed agree: the objective (the forward pass)
-//!   within 0.1%, and the change the step makes to the unit's activation (backward and Adam;
-//!   measured on the CPU on the saved images) within 10%. Longer renders drift apart on
-//!   lavapipe (BENCHMARKS.md), which is why software adapters are never chosen by `auto`.
+//! - the GPU code path on a Vulkan software adapter: a render of EfficientNet-Lite0 over
+//!   several steps on it and on `--device cpu` from the same seed agree: the last objective
+//!   printed within 1%, and the change the steps make to the unit's activation (measured on
+//!   the CPU on the saved images) within 3%. `cli/tests/device_stages.rs` compares the same
+//!   step stage by stage, to name the stage when this fails.
 //!
 //! The render needs the weights in the cache (`microscope fetch all`), like the other CLI
 //! tests; without a Vulkan adapter it is skipped with a message unless
@@ -156,8 +156,9 @@ fn a_render_on_a_vulkan_software_adapter_agrees_with_the_cpu() {
     let id = adapter["id"].as_str().unwrap();
     let dir = std::env::temp_dir().join(format!("microscope-device-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let render = |device: &str, steps: &str| {
+    let render = |device: &str, steps: usize| {
         let out = dir.join(format!("{}-{steps}.png", device.replace(':', "-")));
+        let steps = steps.to_string();
         let output = succeed(&[
             "--device",
             device,
@@ -169,7 +170,7 @@ fn a_render_on_a_vulkan_software_adapter_agrees_with_the_cpu() {
             "--size",
             "48",
             "--steps",
-            steps,
+            &steps,
             "--seed",
             "7",
             "--quiet",
@@ -180,21 +181,23 @@ fn a_render_on_a_vulkan_software_adapter_agrees_with_the_cpu() {
         assert!(stderr.contains(&format!("device: {device} (")), "{stderr}");
         (final_objective(&stderr), activation(&out))
     };
-    // The initial image (no step), then one step on each device from the same seed.
-    let (_, start) = render("cpu", "0");
-    let (cpu_objective, cpu) = render("cpu", "1");
-    let (gpu_objective, gpu) = render(id, "1");
-    // The forward pass: the objective before the step, same image, same transforms.
+    // The initial image (no step), then the same render on each device from the same seed:
+    // lucid's random transforms, Adam, and on the GPU the objective read back in bursts.
+    let steps = 6;
+    let (_, start) = render("cpu", 0);
+    let (cpu_objective, cpu) = render("cpu", steps);
+    let (gpu_objective, gpu) = render(id, steps);
+    // The objective before the last step: the forward pass on an image both devices made.
     assert!(
-        (cpu_objective - gpu_objective).abs() <= 1e-3 * cpu_objective.abs(),
-        "objective of the same image: cpu {cpu_objective} vs {id} {gpu_objective}"
+        (cpu_objective - gpu_objective).abs() <= 0.01 * cpu_objective.abs(),
+        "objective before step {steps}: cpu {cpu_objective} vs {id} {gpu_objective}"
     );
-    // The backward pass and Adam: the step moves the unit's activation the same way.
+    // The ascent: the steps raise the unit's activation by the same amount.
     let (cpu_change, gpu_change) = (cpu - start, gpu - start);
-    assert!(cpu_change.abs() > 0.05, "the CPU step did not move the image: {start} -> {cpu}");
+    assert!(cpu_change > 1.0, "the CPU render did not ascend: {start} -> {cpu}");
     assert!(
-        (cpu_change - gpu_change).abs() <= 0.1 * cpu_change.abs(),
-        "one step changes the activation by {cpu_change} on the CPU, {gpu_change} on {id}"
+        (cpu_change - gpu_change).abs() <= 0.03 * cpu_change.abs(),
+        "{steps} steps raise the activation by {cpu_change} on the CPU, {gpu_change} on {id}"
     );
     std::fs::remove_dir_all(&dir).ok();
 }
