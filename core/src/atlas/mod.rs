@@ -64,7 +64,7 @@ pub use source::{AtlasSource, MemorySource, SourceError};
 pub use technique::Technique;
 pub use unit::{
     Circuits, ClassScore, Connection, DatasetExamples, Example, ExampleList, FeatureVisualizations,
-    Histogram, PixelBox, Rendering, Statistic, UnitManifest, UnitPicture,
+    Histogram, LabelEvidence, PixelBox, Rendering, Statistic, UnitManifest, UnitPicture,
 };
 pub use verify::{LayerReport, VerifyOptions, VerifyReport, check_asset, check_assets, verify};
 pub use version::{FORMAT_VERSION, FormatVersion, Readability, Unreadable};
