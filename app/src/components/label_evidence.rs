@@ -24,10 +24,11 @@ pub fn LabelEvidenceNote(
         .map(|name| name.split(',').next().unwrap_or(name).to_owned())
         .unwrap_or_else(|| format!("class {}", evidence.class));
     let facts = format!(
-        "r = {:.2}; {} of the unit's {} strongest are classified as it, from {}",
+        "r = {:.2}; {} of the unit's {} strongest {} classified as it, from {}",
         evidence.correlation,
         count(evidence.crops, "crop", "crops"),
         evidence.pool,
+        if evidence.crops == 1 { "is" } else { "are" },
         count(evidence.photos, "photo", "photos"),
     );
     let text = if labelled {
