@@ -2,7 +2,8 @@
 //! `blocks.8`, eight units, the bundled photos cut at two scales, plus two photos given with
 //! `--images`): no top or bottom row holds more than two crops of one photo, a unit has a
 //! label exactly when its recorded evidence passes the label rule (and a weakly supported
-//! unit has none), and every `--images` photo records where it came from.
+//! unit has none), the layer lists each unit's strongest class for class search, and every
+//! `--images` photo records where it came from.
 //!
 //! Needs the weights, labels and photos in the cache (`microscope fetch all`); without them
 //! the test is skipped with a message, unless `MICROSCOPE_REQUIRE_DATA=1` makes that a
@@ -12,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
-use microscope_core::atlas::{PhotosManifest, UnitManifest};
+use microscope_core::atlas::{LayerManifest, PhotosManifest, UnitManifest};
 use microscope_core::examples::MAX_CROPS_PER_PHOTO;
 use microscope_core::examples::diversity::most_of_one_photo;
 use microscope_core::examples::label_rule::is_strong;
@@ -93,6 +94,18 @@ fn rows_are_diverse_labels_follow_the_rule_and_user_photos_keep_provenance() {
         }
     }
     assert!(unlabelled > 0, "some of eight units are too weakly supported for a label");
+
+    // The layer lists each unit's strongest class, for class search over every layer.
+    let layer: LayerManifest =
+        serde_json::from_slice(&std::fs::read(units.with_file_name("layer.json")).unwrap())
+            .unwrap();
+    assert_eq!(layer.unit_classes.len(), 8);
+    for entry in &layer.unit_classes {
+        let bytes = std::fs::read(units.join(format!("{}/unit.json", entry.unit))).unwrap();
+        let manifest: UnitManifest = serde_json::from_slice(&bytes).unwrap();
+        let top = manifest.top_classes.as_ref().and_then(|c| c.first()).unwrap();
+        assert_eq!((entry.class, entry.score), (top.class, top.score));
+    }
 
     let photos: PhotosManifest =
         serde_json::from_slice(&std::fs::read(out.join("photos/photos.json")).unwrap()).unwrap();

@@ -169,6 +169,7 @@ pub fn write_with_wide_layer(dir: &Path, units: u32) -> Result<()> {
         units,
         coverage,
         sheets: LayerSheets { channel: sheets, ..LayerSheets::default() },
+        unit_classes: Vec::new(),
     };
     write(
         dir,
@@ -242,6 +243,7 @@ pub fn write_with_lite0(dir: &Path, weights: &Path) -> Result<()> {
         units: LITE0_UNITS,
         coverage: Coverage { built, ..Coverage::default() },
         sheets: LayerSheets::default(),
+        unit_classes: Vec::new(),
     };
     write(
         dir,
