@@ -6,8 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use microscope_core::atlas::{
-    self, AtlasIndex, Coverage, ImageAsset, ImageFormat, LayerInfo, LayerManifest, LayerSheets,
-    ModelEntry, ModelManifest, Name, RangeSet, Sheet, Technique, UnitManifest, paths,
+    self, AtlasIndex, Coverage, ImageAsset, ImageFormat, LabelEvidence, LayerInfo, LayerManifest,
+    LayerSheets, ModelEntry, ModelManifest, Name, RangeSet, Sheet, Technique, UnitManifest, paths,
 };
 
 use crate::error::{Error, Result};
@@ -110,7 +110,8 @@ fn fixture_with_model(
 
 /// A copy of the fixture atlas in `dir` plus a generated model [`WIDE_MODEL`] (TEST DATA)
 /// whose layer [`WIDE_LAYER`] has `units` units, all built, each with a channel thumbnail in
-/// generated sprite sheets and a `unit.json` labelled `test unit <n>`.
+/// generated sprite sheets and a `unit.json` labelled `test unit <n>`, but for the last unit,
+/// which has label evidence too weak for a label.
 pub fn write_with_wide_layer(dir: &Path, units: u32) -> Result<()> {
     let (model_id, checkpoint, layer) = (name(WIDE_MODEL)?, name("final")?, name(WIDE_LAYER)?);
     let info = LayerInfo {
@@ -168,6 +169,7 @@ pub fn write_with_wide_layer(dir: &Path, units: u32) -> Result<()> {
         units,
         coverage,
         sheets: LayerSheets { channel: sheets, ..LayerSheets::default() },
+        unit_classes: Vec::new(),
     };
     write(
         dir,
@@ -177,7 +179,13 @@ pub fn write_with_wide_layer(dir: &Path, units: u32) -> Result<()> {
     for unit in 0..units {
         let mut manifest =
             UnitManifest::new(model_id.clone(), checkpoint.clone(), layer.clone(), unit);
-        manifest.label = Some(format!("test unit {unit}"));
+        if unit + 1 == units {
+            // The last unit's top class is too weakly supported for a label (TEST DATA).
+            manifest.label_evidence =
+                Some(LabelEvidence { class: 3, correlation: 0.31, pool: 32, crops: 1, photos: 1 });
+        } else {
+            manifest.label = Some(format!("test unit {unit}"));
+        }
         write(
             dir,
             paths::unit_manifest(&model_id, &checkpoint, &layer, unit).as_str(),
@@ -235,6 +243,7 @@ pub fn write_with_lite0(dir: &Path, weights: &Path) -> Result<()> {
         units: LITE0_UNITS,
         coverage: Coverage { built, ..Coverage::default() },
         sheets: LayerSheets::default(),
+        unit_classes: Vec::new(),
     };
     write(
         dir,

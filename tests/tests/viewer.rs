@@ -408,6 +408,15 @@ async fn layer_grid_of_1280_units_is_virtualised_and_filters() {
     until(&browser, "one unit left", "const g = document.getElementById('unit-grid'); return g.dataset.units === '1' && document.querySelector('[data-grid-unit=\"1279\"]') !== null;").await;
     browser.click("[data-grid-unit=\"1279\"]", DATA_TIMEOUT).await.unwrap();
     until(&browser, "the unit page", "const m = document.querySelector('main[data-page=\"unit\"]'); return m && m.dataset.unit === '1279';").await;
+    // Its evidence is too weak for a label: no headline, the evidence in words.
+    let evidence = until(&browser, "the label evidence", "const e = document.getElementById('label-evidence'); return e ? { text: e.innerText, headline: document.getElementById('unit-label') !== null } : null;").await;
+    assert_eq!(evidence["headline"], json!(false), "{evidence}");
+    let text = evidence["text"].as_str().unwrap_or_default();
+    assert!(text.starts_with("No label") && text.contains("r = 0.31"), "{text}");
+    assert!(
+        text.contains("1 crop of the unit's 32 strongest") && text.contains("1 photo"),
+        "{text}"
+    );
 
     // Filter by community label and by top class on the fixture's layer.
     open(&browser, "/models/tiny/conv1", "layer").await;

@@ -3,6 +3,7 @@
 pub mod architecture;
 pub mod clipboard;
 pub mod histogram;
+pub mod label_evidence;
 pub mod live_render;
 pub mod load_error;
 pub mod placeholder;

@@ -1,6 +1,6 @@
 //! `/search?q=…`: finds units by lucid's `layer:unit` text (optionally `model/layer:unit`),
 //! layers and models by name, units by community label, and ImageNet classes by name (with the
-//! units of the model's last layer that drive them most).
+//! units of every layer whose strongest class it is, through each layer's `unit_classes`).
 
 use std::sync::Arc;
 
@@ -39,8 +39,45 @@ async fn models(index: &AtlasIndex) -> Vec<Arc<ModelManifest>> {
     out
 }
 
-/// Units of `model`'s last built layer whose top classes include `class`.
+/// Most units listed for one class.
+const CLASS_UNITS: usize = 8;
+
+/// The units of every layer of `model` whose strongest class is `class` (from each layer's
+/// `unit_classes`), strongest first; an atlas whose layers lack them (older builds) falls
+/// back to reading the top classes of the last layer's units.
 async fn class_units(model: &ModelManifest, class: u32) -> Vec<Suggestion> {
+    let checkpoint = model.default_checkpoint.as_str();
+    let mut found: Vec<(f32, String, u32)> = Vec::new();
+    let mut indexed = false;
+    for info in &model.graph.layers {
+        let Ok(layer) = load_layer(model.id.as_str(), checkpoint, info.name.as_str()).await else {
+            continue;
+        };
+        indexed |= !layer.unit_classes.is_empty();
+        found.extend(
+            layer
+                .unit_classes
+                .iter()
+                .filter(|c| c.class == class)
+                .map(|c| (c.score, info.name.as_str().to_owned(), c.unit)),
+        );
+    }
+    if !indexed {
+        found = last_layer_units(model, class).await;
+    }
+    found.sort_by(|a, b| b.0.total_cmp(&a.0));
+    found
+        .into_iter()
+        .take(CLASS_UNITS)
+        .map(|(score, layer, unit)| Suggestion {
+            label: format!("{layer}:{unit} (score {score:.3})"),
+            href: links::unit(model.id.as_str(), &layer, unit as usize),
+        })
+        .collect()
+}
+
+/// Units of `model`'s last layer whose top classes include `class`, read unit by unit.
+async fn last_layer_units(model: &ModelManifest, class: u32) -> Vec<(f32, String, u32)> {
     let Some(last) = model.graph.layers.last() else { return Vec::new() };
     let checkpoint = model.default_checkpoint.as_str();
     let Ok(layer) = load_layer(model.id.as_str(), checkpoint, last.name.as_str()).await else {
@@ -52,18 +89,10 @@ async fn class_units(model: &ModelManifest, class: u32) -> Vec<Suggestion> {
             load_unit(model.id.as_str(), checkpoint, last.name.as_str(), unit).await
             && let Some(score) = manifest.top_classes.iter().flatten().find(|c| c.class == class)
         {
-            found.push((score.score, unit));
+            found.push((score.score, last.name.as_str().to_owned(), unit));
         }
     }
-    found.sort_by(|a, b| b.0.total_cmp(&a.0));
     found
-        .into_iter()
-        .take(8)
-        .map(|(score, unit)| Suggestion {
-            label: format!("{}:{unit} (score {score:.3})", last.name),
-            href: links::unit(model.id.as_str(), last.name.as_str(), unit as usize),
-        })
-        .collect()
 }
 
 async fn search(query: String) -> Result<Results, LoadError> {

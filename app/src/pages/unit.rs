@@ -22,6 +22,7 @@ use crate::atlas::{
 };
 use crate::components::clipboard::CopyButton;
 use crate::components::histogram::HistogramChart;
+use crate::components::label_evidence::LabelEvidenceNote;
 use crate::components::live_render::LiveRender;
 use crate::components::load_error::LoadErrorBox;
 use crate::components::placeholder::Placeholder;
@@ -208,6 +209,10 @@ fn UnitView(ctx: UnitCtx) -> impl IntoView {
         move || format!("Microscope atlas, {model_title}, unit {title}. {}", permalink.get())
     });
     let label = ctx.manifest.as_ref().ok().and_then(|m| m.label.clone());
+    let evidence = ctx.manifest.as_ref().ok().and_then(|m| m.label_evidence).map(|evidence| {
+        let names = model.labels.as_ref().map(|l| l.names.clone()).unwrap_or_default();
+        view! { <LabelEvidenceNote evidence=evidence labelled=label.is_some() names=names/> }
+    });
 
     let body = match &ctx.manifest {
         Ok(manifest) => unit_body(&ctx, Arc::clone(manifest), technique, seed).into_any(),
@@ -239,6 +244,7 @@ fn UnitView(ctx: UnitCtx) -> impl IntoView {
         <div class="unit-head">
             <h1>{title.clone()}</h1>
             {label.map(|label| view! { <p class="unit-label" id="unit-label">{label}</p> })}
+            {evidence}
             <nav class="unit-steps" aria-label="Neighbouring units">
                 {match prev {
                     Some(href) => view! { <a href=href id="prev-unit" rel="prev">{format!("← {layer}:{}", unit - 1)}</a> }.into_any(),

@@ -5,6 +5,7 @@ use anyhow::Result;
 use image::imageops::{FilterType, crop_imm, resize};
 use microscope_core::atlas::{Circuits, ClassScore, Connection, Histogram, Name, Statistic};
 use microscope_core::circuits::{Link, UnitLinks};
+use microscope_core::examples::label_rule;
 use microscope_core::graph::LayerInfo;
 
 use super::corpus::Corpus;
@@ -21,7 +22,7 @@ pub struct FromStats<'a> {
     pub corpus: &'a Corpus,
     /// Keep the examples and histogram.
     pub examples: bool,
-    /// Keep the top classes (and the label), this many.
+    /// Keep the top classes (and the label the rule allows, with its evidence), this many.
     pub classes: Option<usize>,
     /// Short class names for the label.
     pub short_names: Option<&'a [String]>,
@@ -44,10 +45,12 @@ impl FromStats<'_> {
         if let Some(count) = self.classes
             && let Some(top) = self.stats.top_classes(self.tracked, k, count)
         {
-            content.label = top
-                .first()
-                .and_then(|(class, _)| self.short_names.and_then(|n| n.get(*class as usize)))
+            let evidence = self.stats.label_evidence(self.tracked, k);
+            content.label = evidence
+                .filter(label_rule::is_strong)
+                .and_then(|e| self.short_names.and_then(|n| n.get(e.class as usize)))
                 .cloned();
+            content.label_evidence = evidence;
             content.classes =
                 Some(top.into_iter().map(|(class, score)| ClassScore { class, score }).collect());
         }
@@ -55,25 +58,26 @@ impl FromStats<'_> {
     }
 
     /// The examples of a ranked list, each with its crop at [`EXAMPLE_TILE`] pixels.
-    fn examples_of(&self, list: &[(f32, ExampleRef)]) -> Vec<ExampleOut> {
-        list.iter()
-            .filter_map(|(activation, example)| {
-                let (photo, crop) = self.stats.example_box(self.corpus, self.tracked, *example)?;
-                let (_, working) = self.stats.working_box(self.tracked, *example)?;
-                let photo = self.corpus.photos.get(photo)?;
-                let cut =
-                    crop_imm(&photo.image, working.x, working.y, working.width, working.height)
-                        .to_image();
-                let tile = resize(&cut, EXAMPLE_TILE, EXAMPLE_TILE, FilterType::Triangle);
-                Some(ExampleOut {
-                    photo: photo.entry.id.clone(),
-                    crop,
-                    activation: *activation,
-                    tile,
-                    class: photo.class,
-                })
+    fn examples_of<'e>(
+        &self,
+        list: impl Iterator<Item = (f32, u32, &'e ExampleRef)>,
+    ) -> Vec<ExampleOut> {
+        list.filter_map(|(activation, _, example)| {
+            let (photo, crop) = self.stats.example_box(self.corpus, self.tracked, *example)?;
+            let (_, working) = self.stats.working_box(self.tracked, *example)?;
+            let photo = self.corpus.photos.get(photo)?;
+            let cut = crop_imm(&photo.image, working.x, working.y, working.width, working.height)
+                .to_image();
+            let tile = resize(&cut, EXAMPLE_TILE, EXAMPLE_TILE, FilterType::Triangle);
+            Some(ExampleOut {
+                photo: photo.entry.id.clone(),
+                crop,
+                activation,
+                tile,
+                class: photo.class,
             })
-            .collect()
+        })
+        .collect()
     }
 }
 

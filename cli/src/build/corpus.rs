@@ -4,7 +4,7 @@
 //! working size (long side at most [`WORKING_SIDE`]) with its provenance. Example boxes are
 //! computed at the working size and recorded in the original's pixels.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use image::RgbImage;
@@ -15,6 +15,7 @@ use microscope_core::dataset::{
 };
 use microscope_core::photos::BUNDLED_PHOTOS;
 use microscope_core::preprocess::decode_rgb;
+use microscope_core::weights::sha256_hex;
 
 use super::wallpapers::{WALLPAPERS, unpack};
 use crate::{cache, store};
@@ -118,8 +119,35 @@ fn id_from_stem(stem: &str) -> String {
     format!("user-{}", if trimmed.is_empty() { "photo" } else { trimmed })
 }
 
+/// The PNG, JPEG and WebP files of `dir` and of its subfolders one level down (an ImageNet
+/// validation folder sorted into class folders), sorted by path.
+fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let is_image = |p: &Path| {
+        let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+        matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "webp")
+    };
+    let list = |dir: &Path| -> Result<Vec<PathBuf>> {
+        Ok(std::fs::read_dir(dir)
+            .with_context(|| format!("cannot list {}", dir.display()))?
+            .flatten()
+            .map(|e| e.path())
+            .collect())
+    };
+    let mut files = Vec::new();
+    for path in list(dir)? {
+        if path.is_dir() {
+            files.extend(list(&path)?.into_iter().filter(|p| p.is_file() && is_image(p)));
+        } else if is_image(&path) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// Loads the corpus. Wallpapers that cannot be fetched are skipped with a message (in
-/// `description` too); `images` adds every PNG, JPEG and WebP of a folder (sorted by name).
+/// `description` too); `images` adds every PNG, JPEG and WebP of a folder and its subfolders
+/// (sorted by path), each recorded with its path in the folder and the sha256 of its file.
 pub fn load(kind: CorpusKind, images: Option<&Path>) -> Result<Corpus> {
     if let CorpusKind::FashionMnist { limit } = kind {
         return fashion_mnist(limit);
@@ -183,27 +211,19 @@ pub fn load(kind: CorpusKind, images: Option<&Path>) -> Result<Corpus> {
         }
     }
     if let Some(dir) = images {
-        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot list {}", dir.display()))?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                let ext =
-                    p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
-                matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "webp")
-            })
-            .collect();
-        files.sort();
+        let files = image_files(dir)?;
         for path in &files {
             let stem =
                 path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let image = decode(path)?;
-            let name =
-                path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let image =
+                decode_rgb(&bytes).with_context(|| format!("cannot decode {}", path.display()))?;
+            let relative = path.strip_prefix(dir).unwrap_or(path).to_string_lossy();
             let e = entry(
                 &id_from_stem(&stem),
                 &image,
-                format!("--images {name}"),
+                format!("--images {relative}, sha256 {}", sha256_hex(&bytes)),
                 "unknown",
                 "supplied by the builder",
             )?;

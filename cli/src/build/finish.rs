@@ -11,7 +11,7 @@ use image::imageops::{FilterType, crop_imm, resize};
 use image::{Rgba, RgbaImage};
 use microscope_core::atlas::{
     AtlasSource, Coverage, ImageAsset, ImageFormat, LayerManifest, LayerSheets, Name, Sheet,
-    Technique, UnitManifest, parse_index, parse_model, parse_unit, paths,
+    Technique, UnitClass, UnitManifest, parse_index, parse_model, parse_unit, paths,
 };
 
 use super::folder::{FolderSource, remove_leftovers, unit_folders, write_manifest};
@@ -96,6 +96,7 @@ fn finish_layer(
         units,
         coverage,
         sheets,
+        unit_classes: UnitClass::of_units(&manifests),
     };
     write_manifest(root, &manifest)?;
     Ok(!manifests.is_empty())

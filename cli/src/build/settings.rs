@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use microscope_core::atlas::{ImageFormat, Sha256Hex, Statistic, Technique, to_json_compact};
+use microscope_core::examples::MAX_CROPS_PER_PHOTO;
+use microscope_core::examples::label_rule;
 use microscope_core::fv::{Augmentation, Parameterization};
 use microscope_core::weights::sha256_hex;
 use serde::Serialize;
@@ -131,6 +133,8 @@ pub struct ExamplesSettings {
     pub corpus: CorpusSettings,
     /// Top and bottom examples kept per unit.
     pub top_k: usize,
+    /// The most crops of one photo in a top or bottom row.
+    pub max_crops_per_photo: usize,
     /// What ranks the top examples (and what the histogram counts).
     pub top_by: Statistic,
     /// What ranks the bottom examples.
@@ -151,8 +155,9 @@ pub struct ClassesSettings {
     /// The score: Pearson correlation over the corpus crops of the unit's spatial mean with
     /// each class logit.
     pub score: &'static str,
-    /// The unit's label: the short name of its top class.
-    pub label: &'static str,
+    /// The unit's label: the short name of its top class, when the label rule allows
+    /// (`microscope_core::examples::label_rule`, in words with its numbers).
+    pub label: String,
 }
 
 /// Circuits.
@@ -175,6 +180,7 @@ impl BuildSettings {
             ExamplesSettings {
                 corpus,
                 top_k: plan.stats.top_k,
+                max_crops_per_photo: MAX_CROPS_PER_PHOTO,
                 top_by: Statistic::SpatialMax,
                 bottom_by: "spatial_min",
                 tile_px: EXAMPLE_TILE,
@@ -186,7 +192,7 @@ impl BuildSettings {
                 corpus,
                 count: plan.top_classes,
                 score: "pearson(spatial_mean, logit)",
-                label: "top_class_short_name",
+                label: format!("top_class_short_name: {}", label_rule::rule_text()),
             });
         let circuits = has(BuildTechnique::Circuits)
             .then_some(CircuitsSettings { per_direction: plan.circuit_links, method: "weights" });

@@ -1,14 +1,18 @@
 //! The corpus pass: every crop of every photo (in corpus order, in fixed batches) through the
 //! model once, reading the tracked layers and the class logits, streamed into per-unit
-//! top/bottom examples, histograms and class correlations (`microscope_core::examples`).
-//! Memory is bounded by the tracked units, not by the corpus.
+//! top/bottom examples (at most two crops of a photo in a row), histograms, class
+//! correlations and, per unit, the strongest crops with the model's class for each (the
+//! evidence of the label rule) (`microscope_core::examples`). Memory is bounded by the
+//! tracked units, not by the corpus.
 
 use anyhow::{Context, Result};
 use burn::prelude::*;
 use indicatif::ProgressBar;
-use microscope_core::atlas::{PixelBox, ReceptiveField};
+use microscope_core::atlas::{LabelEvidence, PixelBox, ReceptiveField};
+use microscope_core::examples::label_rule::{self, LABEL_POOL, PoolCrop};
 use microscope_core::examples::{
-    Correlation, Extremes, GrowingHistogram, SquareCrop, crops_of, field_box, summarise,
+    Correlation, Extremes, GrowingHistogram, MAX_CROPS_PER_PHOTO, SquareCrop, crops_of, field_box,
+    summarise,
 };
 use microscope_core::fv::image::RenderedImage;
 use microscope_core::model::Model;
@@ -47,6 +51,9 @@ pub struct UnitStats {
     pub by_min: Extremes<ExampleRef>,
     /// Spatial maxima, one per crop.
     pub histogram: GrowingHistogram,
+    /// The strongest crops by spatial mean (indices into [`CorpusStats::crops`]), when the
+    /// pass reads the classes: the pool of the label rule.
+    pub pool: Option<Extremes<u32>>,
 }
 
 /// A tracked layer: its catalogue index, the units tracked, their stats.
@@ -72,6 +79,8 @@ pub struct CorpusStats {
     /// Correlation of tracked units (rows, in layer order) with the classes, if the model
     /// has a class output in its catalogue.
     pub correlation: Option<Correlation>,
+    /// The model's top-1 class of each crop (with the correlation; else empty).
+    pub crop_classes: Vec<u32>,
     /// Input side.
     pub input: u32,
 }
@@ -110,14 +119,16 @@ pub fn run(
         .collect();
     let mut rows = 0;
     let mut layers = Vec::new();
+    let class_count = classes.and_then(|c| catalogue.get(c)).map(|l| l.channels);
     for (layer, units) in tracked {
         let info = catalogue.get(*layer).context("tracked layer outside the catalogue")?;
         let stats = units
             .iter()
             .map(|_| UnitStats {
-                by_max: Extremes::new(options.top_k),
-                by_min: Extremes::new(options.top_k),
+                by_max: Extremes::new(options.top_k, MAX_CROPS_PER_PHOTO),
+                by_min: Extremes::new(options.top_k, MAX_CROPS_PER_PHOTO),
                 histogram: GrowingHistogram::new(options.bins),
+                pool: class_count.map(|_| Extremes::new(LABEL_POOL, usize::MAX)),
             })
             .collect();
         layers.push(TrackedLayer {
@@ -129,8 +140,8 @@ pub fn run(
         });
         rows += units.len();
     }
-    let class_count = classes.and_then(|c| catalogue.get(c)).map(|l| l.channels);
     let mut correlation = class_count.map(|n| Correlation::new(rows, n));
+    let mut crop_classes = Vec::new();
     let mut names: Vec<&str> = layers.iter().map(|l| catalogue[l.layer].name.as_str()).collect();
     let class_slot = classes.map(|c| {
         names.push(catalogue[c].name.as_str());
@@ -173,22 +184,40 @@ pub fn run(
                         continue;
                     };
                     let crop = (first_crop + b) as u32;
+                    let photo = batch.get(b).map_or(0, |(photo, _)| *photo as u32);
                     let stats = &mut tracked.stats[k];
                     let at =
                         |p: [usize; 2]| ExampleRef { crop, position: [p[0] as u16, p[1] as u16] };
-                    stats.by_max.offer(summary.max, || at(summary.argmax));
-                    stats.by_min.offer(summary.min, || at(summary.argmin));
+                    stats.by_max.offer(summary.max, photo, || at(summary.argmax));
+                    stats.by_min.offer(summary.min, photo, || at(summary.argmin));
                     stats.histogram.add(summary.max);
+                    if let Some(pool) = &mut stats.pool {
+                        pool.offer(summary.mean, photo, || crop);
+                    }
                     means[b * rows + tracked.first_row + k] = summary.mean;
                 }
             }
         }
-        if let (Some(correlation), Some(slot)) = (&mut correlation, class_slot) {
+        if let (Some(correlation), Some(slot), Some(count)) =
+            (&mut correlation, class_slot, class_count)
+        {
             correlation.add_batch(&means, &values[slot]);
+            crop_classes.extend(values[slot].chunks(count.max(1)).take(batch.len()).map(top_1));
         }
         bar.inc(batch.len() as u64);
     }
-    Ok(CorpusStats { crops, layers, correlation, input })
+    Ok(CorpusStats { crops, layers, correlation, crop_classes, input })
+}
+
+/// The index of the largest of `logits` (the first on ties).
+fn top_1(logits: &[f32]) -> u32 {
+    let mut best = (0, f32::NEG_INFINITY);
+    for (i, &v) in logits.iter().enumerate() {
+        if v > best.1 {
+            best = (i, v);
+        }
+    }
+    best.0 as u32
 }
 
 impl CorpusStats {
@@ -224,5 +253,20 @@ impl CorpusStats {
         k: usize,
     ) -> Option<Vec<(u32, f32)>> {
         self.correlation.as_ref().map(|c| c.top(layer.first_row + k_index, k))
+    }
+
+    /// The evidence for labelling unit `k_index` of tracked layer `layer` with its most
+    /// correlated class (`None` without classes or a positively correlated class).
+    pub fn label_evidence(&self, layer: &TrackedLayer, k_index: usize) -> Option<LabelEvidence> {
+        let (class, correlation) = *self.top_classes(layer, k_index, 1)?.first()?;
+        let pool = layer.stats.get(k_index)?.pool.as_ref()?;
+        let crops: Vec<PoolCrop> = pool
+            .top()
+            .filter_map(|(_, photo, crop)| {
+                let class = *self.crop_classes.get(*crop as usize)?;
+                Some(PoolCrop { photo, class })
+            })
+            .collect();
+        Some(label_rule::evidence(class, correlation, &crops))
     }
 }

@@ -12,8 +12,8 @@ use image::{ImageFormat as Codec, RgbImage, RgbaImage};
 use microscope_core::atlas::paths::{self, UnitImage};
 use microscope_core::atlas::{
     Circuits, ClassScore, DatasetExamples, Example, ExampleList, Histogram, ImageAsset,
-    ImageFormat, Manifest, Name, PixelBox, Rendering, Sheet, Technique, UnitManifest,
-    to_json_pretty,
+    ImageFormat, LabelEvidence, Manifest, Name, PixelBox, Rendering, Sheet, Technique,
+    UnitManifest, to_json_pretty,
 };
 
 use super::folder::write_folder_atomic;
@@ -58,8 +58,10 @@ pub struct UnitContent {
     pub histogram: Option<Histogram>,
     /// Top classes.
     pub classes: Option<Vec<ClassScore>>,
-    /// Short label.
+    /// Short label (only where the label rule allows one).
     pub label: Option<String>,
+    /// The evidence for a label from the top class, whether or not it made one.
+    pub label_evidence: Option<LabelEvidence>,
     /// Circuits.
     pub circuits: Option<Circuits>,
 }
@@ -93,6 +95,7 @@ fn clear(manifest: &mut UnitManifest, technique: BuildTechnique) {
         BuildTechnique::Classes => {
             manifest.top_classes = None;
             manifest.label = None;
+            manifest.label_evidence = None;
         }
         BuildTechnique::Circuits => manifest.circuits = None,
     }
@@ -208,6 +211,7 @@ pub fn write_unit(
     if content.classes.is_some() {
         manifest.top_classes = content.classes;
         manifest.label = content.label;
+        manifest.label_evidence = content.label_evidence;
     }
     if content.circuits.is_some() {
         manifest.circuits = content.circuits;

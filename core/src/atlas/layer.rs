@@ -1,6 +1,6 @@
 //! `.../checkpoints/<checkpoint>/layers/<layer>/layer.json`: what the atlas holds for one
 //! layer at one checkpoint: which units have which techniques ([`Coverage`]) and the sprite
-//! sheets of their thumbnails ([`LayerSheets`]).
+//! sheets of their thumbnails ([`LayerSheets`]) and each unit's strongest class ([`UnitClass`]).
 //!
 //! A layer manifest is derived: a builder regenerates it from the layer's unit manifests (and
 //! the sheets from their images) at the end of a build or a merge, so no unit ever rewrites it
@@ -38,6 +38,45 @@ pub struct LayerManifest {
     /// Thumbnails of the layer's units, per technique.
     #[serde(default)]
     pub sheets: LayerSheets,
+    /// Each unit's strongest class (the first of its `top_classes`), by unit: class search
+    /// reads these to find the units of every layer that go with a class without opening
+    /// each unit. Optional (absent in older atlases, which read as before).
+    #[serde(
+        default,
+        deserialize_with = "bounded::vec::<_, _, MAX_UNIT_CLASSES>",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub unit_classes: Vec<UnitClass>,
+}
+
+/// The most unit classes of a layer: one per unit.
+const MAX_UNIT_CLASSES: usize = MAX_UNITS as usize;
+
+/// A unit and its strongest class.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct UnitClass {
+    /// The unit.
+    pub unit: u32,
+    /// The class (an index into the model's labels).
+    pub class: u32,
+    /// Its score, as in the unit's `top_classes`.
+    pub score: f32,
+}
+
+impl UnitClass {
+    /// The strongest class of each of `units` that has top classes, by unit.
+    pub fn of_units(units: &[UnitManifest]) -> Vec<Self> {
+        let mut out: Vec<Self> = units
+            .iter()
+            .filter_map(|unit| {
+                let first = unit.top_classes.as_ref()?.first()?;
+                Some(Self { unit: unit.unit, class: first.class, score: first.score })
+            })
+            .collect();
+        out.sort_by_key(|c| c.unit);
+        out.dedup_by_key(|c| c.unit);
+        out
+    }
 }
 
 /// Which units have what. A unit outside `built` has no `unit.json`; a unit in `built` but
@@ -204,6 +243,21 @@ impl LayerManifest {
                 }
             }
         });
+        c.count("unit_classes", self.unit_classes.len(), MAX_UNIT_CLASSES);
+        c.each("unit_classes", &self.unit_classes, |c, class| {
+            c.finite("score", f64::from(class.score));
+            if class.unit >= self.units {
+                c.invalid(
+                    "unit",
+                    format!("unit {} is past the layer's {}", class.unit, self.units),
+                );
+            }
+        });
+        if let Some(i) =
+            self.unit_classes.windows(2).position(|pair| matches!(pair, [a, b] if a.unit >= b.unit))
+        {
+            c.invalid("unit_classes", format!("entries {i} and {} are not sorted by unit", i + 1));
+        }
         c.at("sheets", |c| {
             for (field, sheets) in self.sheets.all() {
                 c.count(field, sheets.len(), MAX_SHEETS);

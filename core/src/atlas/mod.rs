@@ -50,7 +50,7 @@ pub use error::{AtlasError, Problem};
 pub use file::{ImageAsset, Sha256Hex};
 pub use image_header::{ImageFormat, ImageHeader, sniff};
 pub use index::{AtlasIndex, ModelEntry};
-pub use layer::{Coverage, LayerManifest, LayerSheets};
+pub use layer::{Coverage, LayerManifest, LayerSheets, UnitClass};
 pub use manifest::{ListedAsset, Manifest, ManifestKind, Parsed, parse, parse_versioned, peek};
 pub use model::{
     AxisField, BuildInfo, Checkpoint, Framing, GraphSummary, InputSpec, Labels, LayerInfo,
@@ -64,7 +64,7 @@ pub use source::{AtlasSource, MemorySource, SourceError};
 pub use technique::Technique;
 pub use unit::{
     Circuits, ClassScore, Connection, DatasetExamples, Example, ExampleList, FeatureVisualizations,
-    Histogram, PixelBox, Rendering, Statistic, UnitManifest, UnitPicture,
+    Histogram, LabelEvidence, PixelBox, Rendering, Statistic, UnitManifest, UnitPicture,
 };
 pub use verify::{LayerReport, VerifyOptions, VerifyReport, check_asset, check_assets, verify};
 pub use version::{FORMAT_VERSION, FormatVersion, Readability, Unreadable};

@@ -39,6 +39,11 @@ pub struct UnitManifest {
     /// A short label from the builder (community labels are in `annotations.json`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// The evidence for a label from the unit's most correlated class, present whether or
+    /// not it was strong enough to make `label` (the rule: `microscope_core::examples::
+    /// label_rule`). Optional (absent in older atlases, which read as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_evidence: Option<LabelEvidence>,
     /// Feature visualizations.
     #[serde(default, skip_serializing_if = "FeatureVisualizations::is_empty")]
     pub feature_visualizations: FeatureVisualizations,
@@ -188,6 +193,24 @@ pub enum Statistic {
     Other,
 }
 
+/// What speaks for labelling a unit with a class: how the unit's response goes with the
+/// class over the corpus, and how many of the crops that excite the unit most the model
+/// classifies as that class, from how many photos.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LabelEvidence {
+    /// The class (an index into the model's labels): the unit's most correlated one.
+    pub class: u32,
+    /// Pearson correlation over the corpus crops of the unit's spatial mean with the
+    /// class's logit, in `[-1, 1]`.
+    pub correlation: f32,
+    /// Crops looked at: the unit's strongest by spatial mean.
+    pub pool: u32,
+    /// Of those, the crops the model classifies as the class (its top-1).
+    pub crops: u32,
+    /// The photos those crops come from.
+    pub photos: u32,
+}
+
 /// A class and how strongly the unit drives it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ClassScore {
@@ -267,6 +290,7 @@ impl UnitManifest {
             layer,
             unit,
             label: None,
+            label_evidence: None,
             feature_visualizations: FeatureVisualizations::default(),
             dataset_examples: None,
             histogram: None,
@@ -334,6 +358,9 @@ impl UnitManifest {
             );
         }
         c.opt_text("label", self.label.as_ref(), MAX_SHORT_TEXT);
+        if let Some(evidence) = &self.label_evidence {
+            c.at("label_evidence", |c| evidence.check(c));
+        }
         c.at("feature_visualizations", |c| {
             let fv = &self.feature_visualizations;
             for (field, rendering) in
@@ -386,6 +413,21 @@ impl UnitManifest {
                 c.text("", technique, MAX_SHORT_TEXT);
                 c.text("", fingerprint, MAX_SHORT_TEXT);
             });
+        }
+    }
+}
+
+impl LabelEvidence {
+    fn check(&self, c: &mut Checker) {
+        c.finite("correlation", f64::from(self.correlation));
+        if !(-1.0..=1.0).contains(&self.correlation) {
+            c.invalid("correlation", format!("{} is outside [-1, 1]", self.correlation));
+        }
+        if self.crops > self.pool {
+            c.invalid("crops", format!("{} crops of a pool of {}", self.crops, self.pool));
+        }
+        if self.photos > self.crops {
+            c.invalid("photos", format!("{} photos for {} crops", self.photos, self.crops));
         }
     }
 }

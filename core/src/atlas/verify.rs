@@ -29,6 +29,7 @@ use super::source::AtlasSource;
 use super::technique::Technique;
 use super::unit::{ExampleList, UnitManifest};
 use super::version::Readability;
+use crate::examples::diversity::{MAX_CROPS_PER_PHOTO, most_of_one_photo};
 
 /// What `verify` checks beyond the manifests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -518,6 +519,19 @@ impl Verifier<'_> {
                 }
             }
         }
+        if let (Some(evidence), Some(labels)) = (&unit.label_evidence, &model.labels)
+            && evidence.class as usize >= labels.names.len()
+        {
+            self.error(AtlasError::field(
+                file,
+                "label_evidence.class",
+                Problem::Inconsistent(format!(
+                    "class {} is past the model's {} labels",
+                    evidence.class,
+                    labels.names.len()
+                )),
+            ));
+        }
         if let Some(circuits) = &unit.circuits {
             for (field, list) in [("inputs", &circuits.inputs), ("outputs", &circuits.outputs)] {
                 for (i, connection) in list.iter().enumerate() {
@@ -552,6 +566,17 @@ impl Verifier<'_> {
         list: &ExampleList,
         photos: Option<&PhotosManifest>,
     ) {
+        let most = most_of_one_photo(list.examples.iter().map(|e| e.photo.as_str()));
+        if most > MAX_CROPS_PER_PHOTO {
+            self.warn(AtlasError::field(
+                file,
+                format!("dataset_examples.{field}.examples"),
+                Problem::Inconsistent(format!(
+                    "{most} crops of one photo, where the builder keeps at most \
+                     {MAX_CROPS_PER_PHOTO} (an older build, before the diversity rule)"
+                )),
+            ));
+        }
         let Some(photos) = photos else {
             if !list.examples.is_empty() {
                 self.warn(AtlasError::field(

@@ -334,6 +334,7 @@ pub fn layer(
             }],
             ..LayerSheets::default()
         },
+        unit_classes: Vec::new(),
     }
 }
 
