@@ -61,6 +61,12 @@ def main():
         '"odd \\"layer\\"":3 * -2 + l1() + l2(0.5)',
         "((channel(head:1)))",
     ]
+    # Nesting at the grammar's depth limit (MAX_DEPTH = 64 in core/src/objective/grammar.rs) and
+    # far past it: the parser must refuse the second with an error, never by overflowing its stack.
+    for depth in (20, 64, 20_000):
+        objectives.append("(" * depth + "blocks.8:50" + ")" * depth)
+    objectives.append("-" * 20_000 + "blocks.8:50")
+    objectives.append(" + ".join(["2 * (blocks.8:1 - tv(0.1))"] * 200))
     for i, text in enumerate(objectives):
         put(out, "objective", f"example-{i}.txt", text.encode())
 
