@@ -78,6 +78,15 @@ else
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q dataset-fashion-mnist
 fi
 
+step "PyTorch and torchvision (Debian python3-torchvision), to export the ONNX zoo the import tests read"
+if /usr/bin/python3 -c 'import torch, torchvision' >/dev/null 2>&1; then
+  echo "    present"
+else
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    python3-torchvision
+fi
+
 step "Vulkan loader and Mesa's software Vulkan (lavapipe), for the CLI's GPU code path in tests"
 if dpkg -s libvulkan1 mesa-vulkan-drivers >/dev/null 2>&1; then
   echo "    present"
