@@ -155,9 +155,9 @@ impl LayerSheets {
         }
     }
 
-    /// Every list of sheets with its field name.
-    fn all(&self) -> [(&'static str, &[Sheet]); 5] {
-        Technique::THUMBNAILS.map(|technique| (technique.as_str(), self.get(technique)))
+    /// Every list of sheets with its technique.
+    fn all(&self) -> [(Technique, &[Sheet]); 5] {
+        Technique::THUMBNAILS.map(|technique| (technique, self.get(technique)))
     }
 }
 
@@ -205,10 +205,11 @@ impl LayerManifest {
             }
         });
         c.at("sheets", |c| {
-            for (field, sheets) in self.sheets.all() {
+            for (technique, sheets) in self.sheets.all() {
+                let field = technique.as_str();
                 c.count(field, sheets.len(), MAX_SHEETS);
                 c.each(field, sheets, |c, sheet| {
-                    sheet.check(c);
+                    sheet.check(c, technique.image_content());
                     if u64::from(sheet.first) + u64::from(sheet.count) > u64::from(self.units) {
                         c.invalid(
                             "count",
