@@ -47,6 +47,9 @@ cp "$MICROSCOPE_CACHE/weights/efficientnet-lite0.safetensors" "$WEIGHTS.tmp" && 
   --techniques channel,examples,classes,circuits \
   --fv-units "${MICROSCOPE_ATLAS_FASHION_FV_UNITS:-0-7}" --steps 64 \
   --corpus fashion-mnist --corpus-limit 2000 --quiet --out "$ATLAS"
+# Small enough to host: the weights as float16 for the renderer, recorded in model.json (and the
+# example sheets of an atlas built before format 1.1 as JPEG). See BENCHMARKS.md, "Atlas size".
+"$MICROSCOPE" compact "$ATLAS"
 "$MICROSCOPE" verify --fast "$ATLAS"
 touch "$ATLAS/.complete"
 elapsed

@@ -23,6 +23,8 @@ use microscope_core::unit::{UnitId, layer_url_path, model_url_path, site_path};
 const WORKER_SCRIPT: &str = "microscope-renderer_loader.js";
 /// The folder of the atlas, under the base.
 const ATLAS_DIR: &str = "atlas/";
+/// The sizes of the renderer worker's files, which the site build records (Trunk.toml).
+const RENDERER_SIZES: &str = "renderer.json";
 /// The URL prefix of render-cache keys (Cache Storage keys are same-origin URLs).
 const RENDER_CACHE_DIR: &str = "render-cache/";
 
@@ -215,6 +217,11 @@ pub fn asset(path: &AssetPath) -> String {
 /// The renderer worker's script.
 pub fn worker_script() -> String {
     href(WORKER_SCRIPT)
+}
+
+/// The record of the renderer worker's download size.
+pub fn renderer_sizes() -> String {
+    href(RENDERER_SIZES)
 }
 
 /// The Cache Storage request URL a finished render is stored under (a render of another

@@ -60,6 +60,8 @@ enum Command {
     Merge(commands::merge::MergeArgs),
     /// Write the deployable site of an atlas: viewer, atlas, and an entry per page that unfurls.
     Publish(commands::publish::PublishArgs),
+    /// Make an atlas small enough to host, in place: JPEG example sheets, float16 weights.
+    Compact(commands::compact::CompactArgs),
 }
 
 fn main() -> Result<()> {
@@ -83,5 +85,6 @@ fn main() -> Result<()> {
         Command::Inspect(args) => commands::inspect::run(&args),
         Command::Merge(args) => commands::merge::run(&args),
         Command::Publish(args) => commands::publish::run(&args),
+        Command::Compact(args) => commands::compact::run(&args),
     }
 }

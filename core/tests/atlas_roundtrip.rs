@@ -77,7 +77,9 @@ fn atlas_writer_stamps_kind_and_current_version_first() {
     let bytes = to_json_pretty(&index()).unwrap();
     let text = String::from_utf8(bytes).unwrap();
     assert!(
-        text.starts_with("{\n  \"kind\": \"index\",\n  \"format_version\": \"1.0\",\n  \"title\""),
+        text.starts_with(&format!(
+            "{{\n  \"kind\": \"index\",\n  \"format_version\": \"{FORMAT_VERSION}\",\n  \"title\""
+        )),
         "{text}"
     );
     assert!(text.ends_with("}\n"));
@@ -101,7 +103,7 @@ fn atlas_writer_refuses_invalid_manifests() {
 
 /// Adds fields this version does not know, at the top and inside nested objects.
 fn with_future_fields(json: &str, version: &str) -> String {
-    json.replacen("\"format_version\": \"1.0\",", &format!("\"format_version\": \"{version}\",\n  \"hologram\": {{\"depth\": [1, 2, {{\"x\": null}}]}},"), 1)
+    json.replacen(&format!("\"format_version\": \"{FORMAT_VERSION}\","), &format!("\"format_version\": \"{version}\",\n  \"hologram\": {{\"depth\": [1, 2, {{\"x\": null}}]}},"), 1)
         .replace("\"statistic\": \"spatial_max\",", "\"statistic\": \"spatial_max\", \"quantiles\": [0.1, 0.5],")
         .replace("\"sha256\":", "\"blake3\": \"abc\", \"sha256\":")
 }
@@ -138,7 +140,10 @@ fn atlas_newer_major_version_is_refused_clearly() {
     let file = unit_path(FINAL, LAYER1, 0);
     let original = std::str::from_utf8(atlas.get(&file).unwrap()).unwrap();
     for text in [
-        original.replace("\"format_version\": \"1.0\"", "\"format_version\": \"2.0\""),
+        original.replace(
+            &format!("\"format_version\": \"{FORMAT_VERSION}\""),
+            "\"format_version\": \"2.0\"",
+        ),
         // A 2.x file may look nothing like 1.x: still the version message, not a schema error.
         r#"{"kind": "unit", "format_version": "2.3", "unit": {"id": "blocks.8:50"}}"#.to_owned(),
         r#"{"kind": "hypercube", "format_version": "3.0"}"#.to_owned(),
@@ -152,13 +157,15 @@ fn atlas_newer_major_version_is_refused_clearly() {
     for (version, expected) in
         [("0.9", "not a version"), ("1", "not a version"), ("v1.0", "not a version")]
     {
-        let text = original
-            .replace("\"format_version\": \"1.0\"", &format!("\"format_version\": \"{version}\""));
+        let text = original.replace(
+            &format!("\"format_version\": \"{FORMAT_VERSION}\""),
+            &format!("\"format_version\": \"{version}\""),
+        );
         let error = parse_unit(&file, text.as_bytes()).unwrap_err();
         assert_eq!(error.field, "format_version");
         assert!(error.to_string().contains(expected), "{version}: {error}");
     }
-    let missing = original.replace("\"format_version\": \"1.0\",", "");
+    let missing = original.replace(&format!("\"format_version\": \"{FORMAT_VERSION}\","), "");
     assert_eq!(parse_unit(&file, missing.as_bytes()).unwrap_err().field, "format_version");
 }
 

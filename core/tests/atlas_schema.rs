@@ -38,7 +38,7 @@ fn atlas_schema_describes_every_kind() {
     }
     let pattern = at(&schema, "/$defs/formatVersion/pattern").as_str().unwrap();
     assert_eq!(pattern, "^(0|[1-9][0-9]{0,8})\\.(0|[1-9][0-9]{0,8})$");
-    assert_eq!(FORMAT_VERSION.to_string(), "1.0");
+    assert_eq!(FORMAT_VERSION.to_string(), "1.1");
 }
 
 #[test]

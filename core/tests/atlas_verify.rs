@@ -66,8 +66,9 @@ fn atlas_verify_passes_a_good_atlas_and_counts_coverage() {
             .iter()
             .all(|w| matches!(w.problem, Problem::NotBuilt(_)) && w.to_string().contains("conv2"))
     );
-    // Every image was read and hashed: 2 full units x 7 + 1 early full unit x 7, 2 sheets, 1 photo.
-    assert_eq!(report.assets, 7 * 3 + 2 + 1);
+    // Every file was read and hashed: 2 full units x 7 + 1 early full unit x 7 images, 2 sheets
+    // per layer manifest, 1 photo, the final checkpoint's weights.
+    assert_eq!(report.assets, 7 * 3 + 2 * 2 + 1 + 1);
     assert!(report.manifests >= 9);
 }
 
@@ -98,7 +99,7 @@ fn atlas_verify_finds_a_wrong_size() {
     atlas.get_mut(CHANNEL).unwrap().push(0);
     for options in [
         VerifyOptions::default(),
-        VerifyOptions { check_hashes: false, probe_unlisted_units: false },
+        VerifyOptions { check_hashes: false, probe_unlisted_units: false, decode: None },
     ] {
         let report = verify(&atlas, &options);
         let problem = only_error(
@@ -258,7 +259,7 @@ fn atlas_verify_warns_about_annotations_of_missing_units_and_newer_minor_files()
     atlas.put(&notes).unwrap();
     let file = unit_path(FINAL, LAYER1, 0);
     let text = String::from_utf8(atlas.get(&file).unwrap().to_vec()).unwrap();
-    atlas.insert(file.clone(), text.replacen("\"1.0\"", "\"1.4\"", 1));
+    atlas.insert(file.clone(), text.replacen(&format!("\"{FORMAT_VERSION}\""), "\"1.4\"", 1));
     let report = run(&atlas);
     assert!(report.is_ok(), "{:#?}", report.errors);
     let fields: Vec<(&str, &str)> =
@@ -266,4 +267,55 @@ fn atlas_verify_warns_about_annotations_of_missing_units_and_newer_minor_files()
     assert!(fields.contains(&("annotations.json", "annotations[0].layer")), "{fields:?}");
     assert!(fields.contains(&("annotations.json", "annotations[1].unit")), "{fields:?}");
     assert!(fields.contains(&(file.as_str(), "format_version")), "{fields:?}");
+}
+
+#[test]
+fn atlas_verify_checks_the_weights_a_checkpoint_records() {
+    let mut damaged = atlas();
+    let (record, _) = weights();
+    damaged.get_mut(record.path.as_str()).unwrap()[20] ^= 1;
+    let report = run(&damaged);
+    let problem = only_error(&report, "models/tiny/model.json", "checkpoints[1].weights");
+    assert!(matches!(problem, Problem::HashMismatch { .. }), "{problem:?}");
+    let sizes_only =
+        verify(&damaged, &VerifyOptions { check_hashes: false, ..VerifyOptions::default() });
+    assert!(sizes_only.is_ok(), "sizes only: {:#?}", sizes_only.errors);
+    damaged.get_mut(record.path.as_str()).unwrap().push(0);
+    let sizes_only =
+        verify(&damaged, &VerifyOptions { check_hashes: false, ..VerifyOptions::default() });
+    let problem = only_error(&sizes_only, "models/tiny/model.json", "checkpoints[1].weights");
+    assert!(matches!(problem, Problem::SizeMismatch { .. }), "{problem:?}");
+}
+
+#[test]
+fn atlas_verify_decodes_every_image_with_the_decoder_it_is_given() {
+    // A decoder that fails on JPEG: every JPEG of the sample (example sheets) is reported,
+    // with its field; the PNGs pass.
+    fn no_jpeg(bytes: &[u8]) -> Result<[u32; 2], String> {
+        match sniff(bytes) {
+            Some(header) if header.format == ImageFormat::Jpeg => Err("no JPEG here".into()),
+            Some(header) => Ok([header.width, header.height]),
+            None => Err("not an image".into()),
+        }
+    }
+    let options = VerifyOptions { decode: Some(no_jpeg), ..VerifyOptions::default() };
+    let report = verify(&atlas(), &options);
+    assert!(!report.errors.is_empty());
+    assert!(
+        report.errors.iter().all(|e| e.to_string().contains(".jpg does not decode: no JPEG here")),
+        "{:#?}",
+        report.errors
+    );
+    assert!(report.errors.iter().any(|e| e.field == "dataset_examples.top.sheet.image"));
+    assert!(report.errors.iter().any(|e| e.field == "sheets.dataset_examples[0].image"));
+    // A decoder that finds another size than the header says.
+    fn wrong_size(_: &[u8]) -> Result<[u32; 2], String> {
+        Ok([1, 1])
+    }
+    let options = VerifyOptions { decode: Some(wrong_size), ..VerifyOptions::default() };
+    let report = verify(&atlas(), &options);
+    assert!(report.errors.iter().any(|e| e.to_string().contains("decodes to 1x1 pixels")));
+    // Sizes only: nothing is read, nothing decoded.
+    let options = VerifyOptions { check_hashes: false, ..options };
+    assert!(verify(&atlas(), &options).is_ok());
 }

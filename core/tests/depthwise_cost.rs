@@ -25,11 +25,25 @@ fn shift_sum(x: Tensor<4>, w: Tensor<4>, k: usize, stride: usize) -> Tensor<4> {
     for ky in 0..k {
         for kx in 0..k {
             use burn::tensor::Slice;
-            let span = |o: usize, start: usize| Slice::new(start as isize, Some((start + (o - 1) * stride + 1) as isize), stride as isize);
-            let s = x.clone().slice([Slice::from(0..b), Slice::from(0..c), span(out_h, ky), span(out_w, kx)]);
+            let span = |o: usize, start: usize| {
+                Slice::new(
+                    start as isize,
+                    Some((start + (o - 1) * stride + 1) as isize),
+                    stride as isize,
+                )
+            };
+            let s = x.clone().slice([
+                Slice::from(0..b),
+                Slice::from(0..c),
+                span(out_h, ky),
+                span(out_w, kx),
+            ]);
             let wk = w.clone().slice([0..c, 0..1, ky..ky + 1, kx..kx + 1]).reshape([1, c, 1, 1]);
             let term = s * wk;
-            acc = Some(match acc { None => term, Some(a) => a + term });
+            acc = Some(match acc {
+                None => term,
+                Some(a) => a + term,
+            });
         }
     }
     acc.expect("a kernel has at least one tap")
@@ -41,24 +55,44 @@ fn shift_sum(x: Tensor<4>, w: Tensor<4>, k: usize, stride: usize) -> Tensor<4> {
 fn depthwise_convolution_cost() {
     let device = Device::flex();
     let cases: [(usize, usize, usize, usize, usize); 10] = [
-        (32, 3, 1, 112, 1), (96, 3, 2, 112, 1), (144, 3, 1, 56, 1), (144, 5, 2, 56, 1),
-        (240, 5, 1, 28, 1), (240, 3, 2, 28, 1), (480, 3, 1, 14, 1), (480, 5, 1, 14, 1),
-        (144, 3, 1, 56, 16), (480, 5, 1, 14, 16),
+        (32, 3, 1, 112, 1),
+        (96, 3, 2, 112, 1),
+        (144, 3, 1, 56, 1),
+        (144, 5, 2, 56, 1),
+        (240, 5, 1, 28, 1),
+        (240, 3, 2, 28, 1),
+        (480, 3, 1, 14, 1),
+        (480, 5, 1, 14, 1),
+        (144, 3, 1, 56, 16),
+        (480, 5, 1, 14, 16),
     ];
     for (c, k, s, hw, batch) in cases {
-        let x0 = Tensor::<4>::random([batch, c, hw, hw], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
-        let w = Tensor::<4>::random([c, 1, k, k], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+        let x0 = Tensor::<4>::random(
+            [batch, c, hw, hw],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let w = Tensor::<4>::random(
+            [c, 1, k, k],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
         let out = hw.div_ceil(s);
         let pad = ((out - 1) * s + k).saturating_sub(hw);
         let opts = ConvOptions::new([s, s], [pad / 2, pad / 2], [1, 1], c);
         let time = |f: &dyn Fn() -> f32| {
             let _ = f();
             let mut best = f64::INFINITY;
-            for _ in 0..5 { let t = Instant::now(); let _ = f(); best = best.min(t.elapsed().as_secs_f64() * 1e3); }
+            for _ in 0..5 {
+                let t = Instant::now();
+                let _ = f();
+                best = best.min(t.elapsed().as_secs_f64() * 1e3);
+            }
             best
         };
         let wa = w.clone().autodiff();
-        let fwd_conv = time(&|| conv2d(x0.clone(), w.clone(), None, opts.clone()).sum().into_scalar::<f32>());
+        let fwd_conv =
+            time(&|| conv2d(x0.clone(), w.clone(), None, opts.clone()).sum().into_scalar::<f32>());
         let fwd_shift = time(&|| shift_sum(x0.clone(), w.clone(), k, s).sum().into_scalar::<f32>());
         let bwd_conv = time(&|| {
             let x = x0.clone().autodiff().require_grad();
@@ -72,6 +106,8 @@ fn depthwise_convolution_cost() {
             let g = (y.clone() * y).sum().backward();
             x.grad(&g).unwrap().sum().into_scalar::<f32>()
         });
-        eprintln!("c{c} k{k} s{s} {hw}px b{batch}: fwd conv {fwd_conv:.2} shift {fwd_shift:.2} | fwd+bwd conv {bwd_conv:.2} shift {bwd_shift:.2} ms");
+        eprintln!(
+            "c{c} k{k} s{s} {hw}px b{batch}: fwd conv {fwd_conv:.2} shift {fwd_shift:.2} | fwd+bwd conv {bwd_conv:.2} shift {bwd_shift:.2} ms"
+        );
     }
 }

@@ -6,8 +6,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use microscope_core::atlas::{
-    self, AtlasIndex, Coverage, ImageAsset, ImageFormat, LabelEvidence, LayerInfo, LayerManifest,
-    LayerSheets, ModelEntry, ModelManifest, Name, RangeSet, Sheet, Technique, UnitManifest, paths,
+    self, AtlasIndex, Coverage, FileAsset, ImageAsset, ImageFormat, LabelEvidence, LayerInfo,
+    LayerManifest, LayerSheets, ModelEntry, ModelManifest, Name, RangeSet, Sheet, Technique,
+    UnitManifest, paths,
 };
 
 use crate::error::{Error, Result};
@@ -207,10 +208,16 @@ pub const LITE0_WEIGHTS: &str = "models/efficientnet-lite0/checkpoints/final/wei
 /// A copy of the fixture atlas in `dir` plus EfficientNet-Lite0 (TEST DATA around real
 /// weights): its manifest lists one layer, [`LITE0_LAYER`], of which only unit 0 is built, and
 /// unit 0 has no images; the converted weights (`weights`, a safetensors file) lie where the
-/// in-browser renderer fetches them ([`LITE0_WEIGHTS`]). Every feature visualization of this
-/// model is missing, so the viewer offers to render it.
+/// in-browser renderer fetches them ([`LITE0_WEIGHTS`]), stored as float16 and recorded in
+/// `model.json` as `microscope compact` ships them. Every feature visualization of this model
+/// is missing, so the viewer offers to render it.
 pub fn write_with_lite0(dir: &Path, weights: &Path) -> Result<()> {
     let (model_id, checkpoint, layer) = (name(LITE0_MODEL)?, name("final")?, name(LITE0_LAYER)?);
+    let bytes = fs::read(weights)
+        .map_err(|e| Error::io(format!("reading the weights {}", weights.display()), e))?;
+    let tensors = microscope_core::weights::read_safetensors(&bytes).map_err(bad)?;
+    let half = microscope_core::weights::write_safetensors_f16(&tensors).map_err(bad)?;
+    let record = FileAsset::describe(paths::checkpoint_weights(&model_id, &checkpoint), &half);
     let info = LayerInfo {
         name: layer.clone(),
         op: Some("Add".to_owned()),
@@ -232,6 +239,9 @@ pub fn write_with_lite0(dir: &Path, weights: &Path) -> Result<()> {
             model.input.channels = 3;
             model.input.offset = vec![127.0; 3];
             model.input.scale = vec![128.0; 3];
+            for entry in &mut model.checkpoints {
+                entry.weights = (entry.id == checkpoint).then(|| record.clone());
+            }
         },
     )?;
 
@@ -257,9 +267,7 @@ pub fn write_with_lite0(dir: &Path, weights: &Path) -> Result<()> {
         paths::unit_manifest(&model_id, &checkpoint, &layer, 0).as_str(),
         &atlas::to_json_compact(&unit).map_err(bad)?,
     )?;
-    let bytes = fs::read(weights)
-        .map_err(|e| Error::io(format!("reading the weights {}", weights.display()), e))?;
-    write(dir, LITE0_WEIGHTS, &bytes)
+    write(dir, record.path.as_str(), &half)
 }
 
 /// A fresh lite0 test atlas ([`write_with_lite0`]) for test `test`, built around the cached

@@ -192,7 +192,16 @@ async fn cancel_stops_the_render_and_frees_the_worker() {
 
     // The worker is free: another technique of the unit renders at once and completes.
     browser.click("a.tab[data-technique=\"negative\"]", PAGE_TIMEOUT).await.unwrap();
-    wait_panel(&browser, "the negative panel", PAGE_TIMEOUT, |p| p.state == "idle").await;
+    // Before it starts, the panel tells what a first render downloads, from recorded sizes (the
+    // site's renderer.json, the atlas's record of the float16 weights).
+    let weights = std::fs::metadata(atlas.join(LITE0_WEIGHTS)).unwrap().len();
+    let idle =
+        wait_panel(&browser, "the negative panel and its download note", PAGE_TIMEOUT, |p| {
+            p.state == "idle" && p.text.contains("The first render downloads about")
+        })
+        .await;
+    let weights_text = format!("the model's weights ({:.1} MB)", weights as f64 / 1e6);
+    assert!(idle.text.contains(&weights_text), "{weights_text} in {idle:?}");
     let started = Instant::now();
     browser.click("#live-render-start", PAGE_TIMEOUT).await.unwrap();
     let done = wait_panel(&browser, "the next render", RENDER_TIMEOUT, ended).await;

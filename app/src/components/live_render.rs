@@ -8,6 +8,7 @@
 //! first step: the noise) and `data-objective-end`.
 
 pub mod cache;
+pub mod download;
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -127,6 +128,9 @@ pub struct RenderJob {
     pub cache_key: Option<String>,
     /// Downloaded files are called `<file_stem>.png` (`-<i>` added for several images).
     pub file_stem: String,
+    /// The size of the model's weights file, where the atlas records it (told to the visitor
+    /// before a first render).
+    pub weights_bytes: Option<u64>,
 }
 
 impl RenderJob {
@@ -158,8 +162,23 @@ impl RenderJob {
                 "{subject}?seed={seed}&size={size_px}&steps={steps}&batch={batch}"
             )),
             file_stem: format!("{stem}-seed{seed}-{size_px}px"),
+            weights_bytes: None,
         }
     }
+
+    /// The job, telling that the model's weights are `weights_bytes` (see [`weights_bytes`]).
+    pub fn downloading(self, weights_bytes: Option<u64>) -> Self {
+        Self { weights_bytes, ..self }
+    }
+}
+
+/// The size of the weights file the atlas ships for `model` at `checkpoint`, where its
+/// manifest records it (`weights` of a checkpoint, format 1.1).
+pub fn weights_bytes(model: &ModelManifest, checkpoint: &str) -> Option<u64> {
+    let checkpoint = model
+        .checkpoint(checkpoint)
+        .or_else(|| model.checkpoint(model.default_checkpoint.as_str()))?;
+    checkpoint.weights.as_ref().map(|weights| weights.bytes)
 }
 
 /// How the renderer gets an atlas model's weights at `checkpoint`: the safetensors of a built-in
@@ -448,6 +467,19 @@ pub fn LiveRender(
         }
     });
 
+    // What a first render downloads, told before it starts.
+    let renderer_bytes = RwSignal::new(None::<u64>);
+    spawn_local(async move {
+        if let Some(bytes) = download::renderer_bytes().await {
+            renderer_bytes.try_set(Some(bytes));
+        }
+    });
+    let weights = panel.request.with_value(|r| r.weights_bytes);
+    let download_note = move || {
+        download::first_render_text(renderer_bytes.get(), weights)
+            .map(|text| view! { <p class="muted live-render-download">{text}</p> })
+    };
+
     let settings = panel.request.with_value(|r| r.settings.clone());
     let file_stem = panel.request.with_value(|r| r.file_stem.clone());
     let status = panel.status;
@@ -474,6 +506,7 @@ pub fn LiveRender(
                     </button>
                 </div>
                 <p class="muted live-render-cost">{cost_note.clone()}</p>
+                {download_note}
             }
             .into_any(),
             Phase::Running => {

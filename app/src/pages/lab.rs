@@ -11,7 +11,7 @@ use microscope_core::objective::{Objective, ParseError};
 use microscope_core::protocol::{RenderFailure, RenderLimits};
 
 use crate::atlas::{load_index, load_model};
-use crate::components::live_render::{LiveRender, Look, RenderJob, model_ref};
+use crate::components::live_render::{LiveRender, Look, RenderJob, model_ref, weights_bytes};
 use crate::components::load_error::LoadErrorBox;
 use crate::gpu::PathChoice;
 use crate::layout::Page;
@@ -142,7 +142,8 @@ pub fn LabPage() -> impl IntoView {
                 look,
                 &format!("lab/{}/{checkpoint}/{}", manifest.id, encode(&objective.to_string())),
                 &format!("{}-lab", manifest.id),
-            );
+            )
+            .downloading(weights_bytes(&manifest, &checkpoint));
             match forced {
                 Some(path) => view! {
                     <LiveRender job=job forced_path=path auto_start=auto_start display_px=320 failure=failure/>

@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use microscope_core::atlas::{LayerManifest, Technique};
 
 use crate::atlas::{LayerCtx, Lookup, load_annotations, load_unit, resolve_layer};
-use crate::components::live_render::{LiveRender, RenderJob, model_ref};
+use crate::components::live_render::{LiveRender, RenderJob, model_ref, weights_bytes};
 use crate::components::load_error::LoadErrorBox;
 use crate::components::unit_grid::{GridSource, UnitGrid};
 use crate::layout::{Loading, Page};
@@ -257,7 +257,8 @@ fn deep_dream(ctx: &LayerCtx) -> impl IntoView + use<> {
         settings.look(),
         &format!("{}/{}/{layer}/deepdream", model.id, ctx.checkpoint),
         &format!("{}-{layer}-deepdream", model.id),
-    );
+    )
+    .downloading(weights_bytes(model, &ctx.checkpoint));
     let placeholder = move || {
         view! {
             <div class="placeholder" role="img" aria-label="No DeepDream yet"

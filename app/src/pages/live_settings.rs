@@ -9,7 +9,7 @@ use microscope_core::objective::Objective;
 use microscope_core::protocol::{ComputePath, RenderLimits};
 
 use crate::atlas::UnitCtx;
-use crate::components::live_render::{Look, RenderJob, model_ref};
+use crate::components::live_render::{Look, RenderJob, model_ref, weights_bytes};
 use crate::gpu::PathChoice;
 use crate::pages::query_param;
 
@@ -52,6 +52,7 @@ pub fn technique_job(
         &format!("{}/{}/{layer}/{}/{technique}", model.id, ctx.layer.checkpoint, ctx.unit),
         &format!("{}-{layer}-{}-{technique}", model.id, ctx.unit),
     )
+    .downloading(weights_bytes(model, &ctx.layer.checkpoint))
 }
 
 /// A layer's DeepDream: every unit of the layer at once.

@@ -8,14 +8,14 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use image::imageops::{FilterType, crop_imm, resize};
-use image::{Rgba, RgbaImage};
+use image::{DynamicImage, Rgba, RgbaImage};
 use microscope_core::atlas::{
-    AtlasSource, Coverage, ImageAsset, ImageFormat, LayerManifest, LayerSheets, Name, Sheet,
-    Technique, UnitClass, UnitManifest, parse_index, parse_model, parse_unit, paths,
+    AtlasSource, Coverage, ImageAsset, LayerManifest, LayerSheets, Name, Sheet, Technique,
+    UnitClass, UnitManifest, parse_index, parse_model, parse_unit, paths,
 };
 
+use super::encode::{encode, format_for};
 use super::folder::{FolderSource, remove_leftovers, unit_folders, write_manifest};
-use super::unit_files::png_rgba;
 
 /// Side of a tile in a layer's sheets.
 pub const LAYER_TILE: u32 = 64;
@@ -156,9 +156,10 @@ fn layer_sheets(
                 let (x, y) = ((k % LAYER_COLUMNS) * LAYER_TILE, (k / LAYER_COLUMNS) * LAYER_TILE);
                 image::imageops::replace(&mut canvas, &tile, i64::from(x), i64::from(y));
             }
-            let bytes = png_rgba(&canvas)?;
+            let content = technique.image_content();
+            let bytes = encode(&DynamicImage::ImageRgba8(canvas), content)?;
             let path =
-                paths::layer_sheet(model, checkpoint, layer, technique, first, ImageFormat::Png);
+                paths::layer_sheet(model, checkpoint, layer, technique, first, format_for(content));
             let image = ImageAsset::describe(path.clone(), &bytes)
                 .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
             crate::cache::write_atomic(&root.join(path.as_str()), &bytes)?;

@@ -22,6 +22,7 @@
 
 pub mod content;
 pub mod corpus;
+pub mod encode;
 pub mod execute;
 pub mod finish;
 pub mod folder;

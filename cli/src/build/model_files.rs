@@ -132,6 +132,7 @@ pub fn model_manifest(
             test_accuracy: None,
             test_set: None,
             weights_sha256: weights.sha256,
+            weights: None,
         }],
         default_checkpoint: checkpoint,
     };
@@ -215,6 +216,7 @@ pub fn trained_manifest(
             test_accuracy: Some(record.test_accuracy),
             test_set: Some(format!("Fashion-MNIST test set, {} images", run.dataset.test_images)),
             weights_sha256: Sha256Hex::parse(&record.sha256),
+            weights: None,
         })
         .collect();
     let last = manifest.checkpoints.last().context("no checkpoints")?;

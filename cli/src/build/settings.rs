@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
-use microscope_core::atlas::{ImageFormat, Sha256Hex, Statistic, Technique, to_json_compact};
+use microscope_core::atlas::{Sha256Hex, Statistic, Technique, to_json_compact};
 use microscope_core::examples::MAX_CROPS_PER_PHOTO;
 use microscope_core::examples::label_rule;
 use microscope_core::fv::{Augmentation, Parameterization};
@@ -15,9 +15,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::corpus::{Corpus, WORKING_SIDE};
+use super::encode::{ImageFormats, image_formats};
 use super::plan::BuildPlan;
 use super::selection::BuildTechnique;
-use super::unit_files::{EXAMPLE_TILE, IMAGE_FORMAT};
+use super::unit_files::EXAMPLE_TILE;
 use super::visualize::{DIVERSITY, diversity_objective, render_options};
 use crate::device::DeviceInfo;
 
@@ -35,8 +36,9 @@ pub struct BuildSettings {
     pub fv_units: String,
     /// The techniques of the last run.
     pub techniques: Vec<&'static str>,
-    /// The format of every image.
-    pub image_format: ImageFormat,
+    /// The formats of the images (not part of any fingerprint: `microscope compact` changes
+    /// the formats of an atlas without changing what its images show).
+    pub image_formats: ImageFormats,
     /// Feature visualizations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fv: Option<FvSettings>,
@@ -201,7 +203,7 @@ impl BuildSettings {
             units: asked.units.clone(),
             fv_units: asked.fv_units.clone(),
             techniques: plan.techniques.iter().map(|t| t.name()).collect(),
-            image_format: IMAGE_FORMAT,
+            image_formats: image_formats(),
             fv,
             examples,
             classes,
@@ -326,7 +328,7 @@ mod tests {
             units: "all".into(),
             fv_units: "all".into(),
             techniques: vec!["channel", "circuits"],
-            image_format: ImageFormat::Png,
+            image_formats: image_formats(),
             fv: Some(FvSettings {
                 render: render(steps),
                 diversity: DiversitySettings { images: 4, objective: "x".into() },
@@ -367,6 +369,7 @@ mod tests {
         assert_eq!(map["fv"]["steps"], 12, "replaced");
         assert!(!map.contains_key("fv_steps"), "keys of older builders are not carried");
         assert_eq!(map["fv"]["parameterization"]["fourier"]["decay"], 1.0);
-        assert_eq!(map["image_format"], "png");
+        assert_eq!(map["image_formats"]["generated"], "png");
+        assert_eq!(map["image_formats"]["photographic"], "jpeg");
     }
 }

@@ -1,27 +1,26 @@
-//! A unit's folder: its images (PNG, lossless and deterministic) and `unit.json`, assembled
+//! A unit's folder: its images (stored as `encode` decides: feature visualizations as lossless
+//! PNG, dataset-example sheets as JPEG; deterministic) and `unit.json`, assembled
 //! in memory and written as one folder (temporary folder, then rename), so a unit is either
 //! complete or absent. A unit that gains or redoes some techniques keeps the rest of what it
 //! held: those parts of its manifest, their build records, and their files (hard-linked).
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use image::{ImageFormat as Codec, RgbImage, RgbaImage};
+use image::{DynamicImage, RgbImage};
 use microscope_core::atlas::paths::{self, UnitImage};
 use microscope_core::atlas::{
     Circuits, ClassScore, DatasetExamples, Example, ExampleList, Histogram, ImageAsset,
-    ImageFormat, LabelEvidence, Manifest, Name, PixelBox, Rendering, Sheet, Technique,
+    ImageContent, LabelEvidence, Manifest, Name, PixelBox, Rendering, Sheet, Technique,
     UnitManifest, to_json_pretty,
 };
 
+use super::encode::{encode, format_for};
 use super::folder::write_folder_atomic;
 use super::selection::BuildTechnique;
 use super::visualize::{Rendered, UnitRenders};
 
-/// The format of every image a build writes.
-pub const IMAGE_FORMAT: ImageFormat = ImageFormat::Png;
 /// Side of an example crop in a unit's example sheet.
 pub const EXAMPLE_TILE: u32 = 64;
 /// Columns of a unit's example sheet.
@@ -66,20 +65,6 @@ pub struct UnitContent {
     pub circuits: Option<Circuits>,
 }
 
-/// PNG bytes of an image.
-pub fn png(image: &RgbImage) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    image.write_to(&mut Cursor::new(&mut bytes), Codec::Png).context("encoding a PNG")?;
-    Ok(bytes)
-}
-
-/// PNG bytes of an image with transparency.
-pub fn png_rgba(image: &RgbaImage) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    image.write_to(&mut Cursor::new(&mut bytes), Codec::Png).context("encoding a PNG")?;
-    Ok(bytes)
-}
-
 /// Removes the parts `technique` makes from `manifest`, and their build records.
 fn clear(manifest: &mut UnitManifest, technique: BuildTechnique) {
     let fv = &mut manifest.feature_visualizations;
@@ -116,8 +101,13 @@ pub fn write_unit(
     base: Option<&UnitManifest>,
 ) -> Result<()> {
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut asset = |which: UnitImage, bytes: Vec<u8>| -> Result<ImageAsset> {
-        let path = paths::unit_image(model, checkpoint, layer, unit, which, IMAGE_FORMAT);
+    let mut asset = |which: UnitImage, image: DynamicImage| -> Result<ImageAsset> {
+        let content = match which {
+            UnitImage::TopExamples | UnitImage::BottomExamples => ImageContent::Photographic,
+            _ => ImageContent::Generated,
+        };
+        let bytes = encode(&image, content)?;
+        let path = paths::unit_image(model, checkpoint, layer, unit, which, format_for(content));
         let described = ImageAsset::describe(path.clone(), &bytes)
             .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
         let name = path.as_str().rsplit('/').next().unwrap_or_default().to_owned();
@@ -133,7 +123,7 @@ pub fn write_unit(
     let steps = content.steps;
     let mut rendering = |which: UnitImage, r: &Rendered| -> Result<Rendering> {
         Ok(Rendering {
-            image: asset(which, png(&r.image.to_rgb_image())?)?,
+            image: asset(which, DynamicImage::ImageRgb8(r.image.to_rgb_image()))?,
             objective: Some(r.objective.clone()),
             seed: Some(r.seed),
             steps: Some(steps),
@@ -178,7 +168,7 @@ pub fn write_unit(
                     ((k % EXAMPLE_COLUMNS) * EXAMPLE_TILE, (k / EXAMPLE_COLUMNS) * EXAMPLE_TILE);
                 image::imageops::replace(&mut sheet, &example.tile, i64::from(x), i64::from(y));
             }
-            let image = asset(which, png(&sheet)?)?;
+            let image = asset(which, DynamicImage::ImageRgb8(sheet))?;
             Ok(Some(ExampleList {
                 sheet: Some(Sheet {
                     image,

@@ -4,6 +4,7 @@ pub mod activation;
 pub mod bench;
 pub mod build;
 pub mod classify;
+pub mod compact;
 pub mod devices;
 pub mod fetch;
 pub mod import_onnx;

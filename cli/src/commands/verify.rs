@@ -1,12 +1,13 @@
 //! `microscope verify ATLAS_DIR`: checks a whole atlas folder with
 //! `microscope_core::atlas::verify` (schema, versions, limits, every listed asset's presence,
-//! size, sha256, format and pixel size, cross-references) and prints errors, warnings and
-//! coverage. Fails when there is any error.
+//! size, sha256, format and pixel size, and that each image decodes to that size,
+//! cross-references) and prints errors, warnings and coverage. Fails when there is any error.
 
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use microscope_core::atlas::{Technique, VerifyOptions, verify};
+use microscope_core::preprocess::decode_rgb;
 
 use crate::build::folder::FolderSource;
 
@@ -15,7 +16,7 @@ use crate::build::folder::FolderSource;
 pub struct VerifyArgs {
     /// The atlas folder.
     atlas: PathBuf,
-    /// Check sizes only, not hashes, formats and pixel sizes.
+    /// Check sizes only, not hashes, formats, pixel sizes and decoding.
     #[arg(long)]
     fast: bool,
     /// Print at most this many errors and warnings each.
@@ -23,10 +24,20 @@ pub struct VerifyArgs {
     show: usize,
 }
 
+/// The pixel size an image decodes to (PNG, JPEG, WebP).
+fn decoded_size(bytes: &[u8]) -> Result<[u32; 2], String> {
+    let image = decode_rgb(bytes).map_err(|error| error.to_string())?;
+    Ok([image.width(), image.height()])
+}
+
 /// Verifies and reports.
 pub fn run(args: &VerifyArgs) -> Result<()> {
     let source = FolderSource::new(&args.atlas);
-    let options = VerifyOptions { check_hashes: !args.fast, probe_unlisted_units: true };
+    let options = VerifyOptions {
+        check_hashes: !args.fast,
+        probe_unlisted_units: true,
+        decode: Some(decoded_size),
+    };
     let report = verify(&source, &options);
     for error in report.errors.iter().take(args.show) {
         println!("error: {error}");

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::asset_path::AssetPath;
 use super::checker::Checker;
 use super::error::Problem;
-use super::image_header::{ImageFormat, sniff};
+use super::image_header::{ImageContent, ImageFormat, sniff};
 use super::limits::{MAX_ASSET_BYTES, MAX_IMAGE_SIDE};
 use super::quote::quote;
 
@@ -135,21 +135,71 @@ impl ImageAsset {
         Ok(())
     }
 
-    /// The rules of the record itself (no file access): a known image extension (JPEG only
-    /// where `allow_jpeg`), a size within the limits.
-    pub(crate) fn check(&self, c: &mut Checker, allow_jpeg: bool) {
-        match self.format() {
-            Some(ImageFormat::Png | ImageFormat::Webp) => {}
-            Some(ImageFormat::Jpeg) if allow_jpeg => {}
-            _ => {
-                let allowed =
-                    if allow_jpeg { ".png, .webp, .jpg or .jpeg" } else { ".png or .webp" };
-                c.invalid("path", format!("{} must end in {allowed}", quote(self.path.as_str())));
-            }
+    /// The rules of the record itself (no file access): an extension naming a format allowed
+    /// for `content`, a size within the limits.
+    pub(crate) fn check(&self, c: &mut Checker, content: ImageContent) {
+        if !self.format().is_some_and(|format| content.allows(format)) {
+            c.invalid(
+                "path",
+                format!(
+                    "{} must end in {}",
+                    quote(self.path.as_str()),
+                    content.allowed_extensions()
+                ),
+            );
         }
         c.within("bytes", self.bytes, 1..=MAX_ASSET_BYTES);
         c.within("width", u64::from(self.width), 1..=u64::from(MAX_IMAGE_SIDE));
         c.within("height", u64::from(self.height), 1..=u64::from(MAX_IMAGE_SIDE));
+    }
+}
+
+/// A file of the atlas that is not an image (the weights the in-browser renderer downloads),
+/// as a manifest records it: path, size and sha256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileAsset {
+    /// Where it is, from the atlas root.
+    pub path: AssetPath,
+    /// Size of the file in bytes.
+    pub bytes: u64,
+    /// sha256 of the file.
+    pub sha256: Sha256Hex,
+}
+
+impl FileAsset {
+    /// Describes the file `content` about to be written at `path`.
+    pub fn describe(path: AssetPath, content: &[u8]) -> Self {
+        Self { path, bytes: content.len() as u64, sha256: Sha256Hex::of(content) }
+    }
+
+    /// Checks `content` (the file found at [`path`](Self::path)) against the record: size,
+    /// then (when `check_hash`) sha256.
+    pub fn check_content(&self, content: &[u8], check_hash: bool) -> Result<(), Problem> {
+        let found = content.len() as u64;
+        if found != self.bytes {
+            return Err(Problem::SizeMismatch {
+                path: self.path.to_string(),
+                expected: self.bytes,
+                found,
+            });
+        }
+        if !check_hash {
+            return Ok(());
+        }
+        let sha256 = Sha256Hex::of(content);
+        if sha256 != self.sha256 {
+            return Err(Problem::HashMismatch {
+                path: self.path.to_string(),
+                expected: self.sha256.to_string(),
+                found: sha256.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The rules of the record itself: a size within the limit.
+    pub(crate) fn check(&self, c: &mut Checker) {
+        c.within("bytes", self.bytes, 1..=MAX_ASSET_BYTES);
     }
 }
 

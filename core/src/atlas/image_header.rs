@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// An image format an atlas may hold. Generated images are WebP or PNG; photographs may also
-/// be JPEG, shipped byte for byte as their source published them.
+/// An image format an atlas may hold. Generated images are WebP or PNG; photographs and crops
+/// of them may also be JPEG ([`ImageContent`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ImageFormat {
@@ -13,8 +13,38 @@ pub enum ImageFormat {
     Png,
     /// WebP, lossy or lossless (`.webp`).
     Webp,
-    /// JPEG (`.jpg`, `.jpeg`), for photographs only.
+    /// JPEG (`.jpg`, `.jpeg`), for photographic images only.
     Jpeg,
+}
+
+/// What an image shows, which decides the formats it may be stored in: the one rule behind
+/// every image field of the format. The extension of an image's path names its format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ImageContent {
+    /// Generated pictures (feature visualizations and their sheets): PNG or WebP, so that
+    /// their fine detail is kept.
+    Generated,
+    /// Photographs and crops of them (shipped photos, dataset-example sheets): PNG, WebP or
+    /// JPEG. JPEG sheets of dataset examples are new in format 1.1.
+    Photographic,
+}
+
+impl ImageContent {
+    /// Whether an image of this content may be stored as `format`.
+    pub fn allows(self, format: ImageFormat) -> bool {
+        match format {
+            ImageFormat::Png | ImageFormat::Webp => true,
+            ImageFormat::Jpeg => self == Self::Photographic,
+        }
+    }
+
+    /// The extensions allowed, in words (for messages).
+    pub fn allowed_extensions(self) -> &'static str {
+        match self {
+            Self::Generated => ".png or .webp",
+            Self::Photographic => ".png, .webp, .jpg or .jpeg",
+        }
+    }
 }
 
 impl ImageFormat {

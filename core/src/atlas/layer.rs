@@ -194,9 +194,9 @@ impl LayerSheets {
         }
     }
 
-    /// Every list of sheets with its field name.
-    fn all(&self) -> [(&'static str, &[Sheet]); 5] {
-        Technique::THUMBNAILS.map(|technique| (technique.as_str(), self.get(technique)))
+    /// Every list of sheets with its technique.
+    fn all(&self) -> [(Technique, &[Sheet]); 5] {
+        Technique::THUMBNAILS.map(|technique| (technique, self.get(technique)))
     }
 }
 
@@ -259,10 +259,11 @@ impl LayerManifest {
             c.invalid("unit_classes", format!("entries {i} and {} are not sorted by unit", i + 1));
         }
         c.at("sheets", |c| {
-            for (field, sheets) in self.sheets.all() {
+            for (technique, sheets) in self.sheets.all() {
+                let field = technique.as_str();
                 c.count(field, sheets.len(), MAX_SHEETS);
                 c.each(field, sheets, |c, sheet| {
-                    sheet.check(c);
+                    sheet.check(c, technique.image_content());
                     if u64::from(sheet.first) + u64::from(sheet.count) > u64::from(self.units) {
                         c.invalid(
                             "count",

@@ -27,7 +27,7 @@ pub const MAX_UNIT_BYTES: u64 = 1 << 20;
 pub const MAX_PHOTOS_BYTES: u64 = 64 << 20;
 /// Largest `annotations.json`.
 pub const MAX_ANNOTATIONS_BYTES: u64 = 32 << 20;
-/// Largest asset (image) file.
+/// Largest asset file (an image, or the weights a checkpoint records).
 pub const MAX_ASSET_BYTES: u64 = 64 << 20;
 
 /// Most models in an atlas.

@@ -47,8 +47,8 @@ pub use annotations::{Annotation, AnnotationKind, AnnotationsManifest};
 pub use asset_path::{AssetPath, PathError};
 pub use coverage::TechniqueCounts;
 pub use error::{AtlasError, Problem};
-pub use file::{ImageAsset, Sha256Hex};
-pub use image_header::{ImageFormat, ImageHeader, sniff};
+pub use file::{FileAsset, ImageAsset, Sha256Hex};
+pub use image_header::{ImageContent, ImageFormat, ImageHeader, sniff};
 pub use index::{AtlasIndex, ModelEntry};
 pub use layer::{Coverage, LayerManifest, LayerSheets, UnitClass};
 pub use manifest::{ListedAsset, Manifest, ManifestKind, Parsed, parse, parse_versioned, peek};
@@ -66,7 +66,9 @@ pub use unit::{
     Circuits, ClassScore, Connection, DatasetExamples, Example, ExampleList, FeatureVisualizations,
     Histogram, LabelEvidence, PixelBox, Rendering, Statistic, UnitManifest, UnitPicture,
 };
-pub use verify::{LayerReport, VerifyOptions, VerifyReport, check_asset, check_assets, verify};
+pub use verify::{
+    DecodeImage, LayerReport, VerifyOptions, VerifyReport, check_asset, check_assets, verify,
+};
 pub use version::{FORMAT_VERSION, FormatVersion, Readability, Unreadable};
 pub use writer::{to_json_compact, to_json_pretty};
 

@@ -13,7 +13,7 @@ use super::asset_path::AssetPath;
 use super::bounded;
 use super::checker::Checker;
 use super::error::AtlasError;
-use super::file::Sha256Hex;
+use super::file::{FileAsset, Sha256Hex};
 use super::limits::{
     MAX_CHECKPOINTS, MAX_CLASSES, MAX_IMAGE_SIDE, MAX_INPUT_CHANNELS, MAX_LAYERS, MAX_RANK,
     MAX_SETTINGS, MAX_SHORT_TEXT, MAX_TEXT, MAX_UNITS, MAX_URL_BYTES,
@@ -209,6 +209,11 @@ pub struct Checkpoint {
     /// sha256 of its weights file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weights_sha256: Option<Sha256Hex>,
+    /// The weights file the atlas ships for the in-browser renderer in the checkpoint's
+    /// folder, as shipped (format 1.1): its size tells a visitor what a live render downloads,
+    /// its sha256 lets the renderer check the download.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<FileAsset>,
 }
 
 impl ModelManifest {
@@ -223,14 +228,19 @@ impl ModelManifest {
     }
 
     /// The sha256 of the weights file the atlas ships for `checkpoint` (what the in-browser
-    /// renderer downloads), when the manifest records it. A built-in organism's records are
+    /// renderer downloads), when the manifest records it: the checkpoint's `weights` record
+    /// where it has one (format 1.1). Else: a built-in organism's records are
     /// of its PyPI checkpoint, which the atlas ships converted to safetensors, so they do not
     /// describe the shipped file; a model trained here or imported ships the recorded file.
     pub fn shipped_weights_sha256(&self, checkpoint: &str) -> Option<&Sha256Hex> {
+        let checkpoint = self.checkpoint(checkpoint)?;
+        if let Some(shipped) = &checkpoint.weights {
+            return Some(&shipped.sha256);
+        }
         if crate::organisms::organism(self.id.as_str()).is_some() {
             return None;
         }
-        self.checkpoint(checkpoint)?.weights_sha256.as_ref()
+        checkpoint.weights_sha256.as_ref()
     }
 
     fn check(&self, c: &mut Checker) {
@@ -260,7 +270,7 @@ impl ModelManifest {
             );
         }
         c.count("checkpoints", count, MAX_CHECKPOINTS);
-        c.each("checkpoints", &self.checkpoints, |c, checkpoint| checkpoint.check(c));
+        c.each("checkpoints", &self.checkpoints, |c, checkpoint| checkpoint.check(c, &self.id));
         c.unique_names(
             "checkpoints",
             "id",
@@ -354,7 +364,19 @@ impl Provenance {
 }
 
 impl Checkpoint {
-    fn check(&self, c: &mut Checker) {
+    fn check(&self, c: &mut Checker, model: &Name) {
+        if let Some(weights) = &self.weights {
+            c.at("weights", |c| {
+                weights.check(c);
+                let dir = paths::checkpoint_dir(model, &self.id);
+                if !weights.path.is_inside(&dir) {
+                    c.invalid(
+                        "path",
+                        format!("{} lies outside the checkpoint's folder {dir}", weights.path),
+                    );
+                }
+            });
+        }
         if let Some(accuracy) = self.test_accuracy {
             let accuracy = f64::from(accuracy);
             if !(0.0..=1.0).contains(&accuracy) {

@@ -64,6 +64,14 @@ pub fn checkpoint_dir(model: &Name, checkpoint: &Name) -> AssetPath {
     AssetPath::from_segments(&["models", model.as_str(), "checkpoints", checkpoint.as_str()])
 }
 
+/// `models/<model>/checkpoints/<checkpoint>/weights.safetensors`: the weights of a built-in
+/// organism or of a model trained here, for the in-browser renderer (docs/atlas-format.md,
+/// "Model weights").
+pub fn checkpoint_weights(model: &Name, checkpoint: &Name) -> AssetPath {
+    let dir = checkpoint_dir(model, checkpoint);
+    AssetPath::from_segments(&[dir.as_str(), "weights.safetensors"])
+}
+
 /// `models/<model>/checkpoints/<checkpoint>/layers/<layer>`.
 pub fn layer_dir(model: &Name, checkpoint: &Name, layer: &Name) -> AssetPath {
     AssetPath::from_segments(&[

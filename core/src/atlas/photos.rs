@@ -9,6 +9,7 @@ use super::bounded;
 use super::checker::Checker;
 use super::error::AtlasError;
 use super::file::ImageAsset;
+use super::image_header::ImageContent;
 use super::limits::{MAX_IMAGE_SIDE, MAX_PHOTOS, MAX_SHORT_TEXT, MAX_TEXT};
 use super::manifest::{ListedAsset, Manifest, ManifestKind, run_checks};
 use super::model::check_url;
@@ -74,7 +75,7 @@ impl PhotosManifest {
             }
             if let Some(file) = &photo.file {
                 c.at("file", |c| {
-                    file.check(c, true);
+                    file.check(c, ImageContent::Photographic);
                     if !file.path.is_inside(&paths::photos_dir()) {
                         c.invalid("path", format!("{} lies outside photos/", file.path));
                     }

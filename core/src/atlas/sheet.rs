@@ -10,12 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use super::checker::Checker;
 use super::file::ImageAsset;
+use super::image_header::ImageContent;
 use super::limits::{MAX_IMAGE_SIDE, MAX_SHEET_TILES};
 
 /// A sprite sheet of `count` tiles for the items `first ..= first + count - 1`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sheet {
-    /// The sheet image (WebP or PNG).
+    /// The sheet image (PNG or WebP; JPEG for dataset examples, format 1.1).
     pub image: ImageAsset,
     /// Width of one tile, in pixels.
     pub tile_width: u32,
@@ -76,10 +77,11 @@ impl Sheet {
         Some(Tile { x, y, width: self.tile_width, height: self.tile_height })
     }
 
-    /// The rules of one sheet: positive sizes within the limits, and an image large enough for
-    /// its tiles (so [`tile`](Self::tile) never points outside it).
-    pub(crate) fn check(&self, c: &mut Checker) {
-        c.at("image", |c| self.image.check(c, false));
+    /// The rules of one sheet of images of `content`: a format allowed for it, positive sizes
+    /// within the limits, and an image large enough for its tiles (so [`tile`](Self::tile)
+    /// never points outside it).
+    pub(crate) fn check(&self, c: &mut Checker, content: ImageContent) {
+        c.at("image", |c| self.image.check(c, content));
         c.within("tile_width", u64::from(self.tile_width), 1..=u64::from(MAX_IMAGE_SIDE));
         c.within("tile_height", u64::from(self.tile_height), 1..=u64::from(MAX_IMAGE_SIDE));
         c.within("count", u64::from(self.count), 1..=u64::from(MAX_SHEET_TILES));
@@ -134,14 +136,28 @@ mod tests {
         assert_eq!(s.tile(255), None);
         assert_eq!(s.last(), 355);
         let mut c = Checker::default();
-        s.check(&mut c);
+        s.check(&mut c, ImageContent::Generated);
         assert!(c.is_clean());
+    }
+
+    #[test]
+    fn only_a_sheet_of_photographic_crops_may_be_jpeg() {
+        let mut s = sheet(0, 4, 2, [128, 128]);
+        s.image.path = AssetPath::new("s/dataset_examples-0.jpg").unwrap();
+        let mut c = Checker::default();
+        s.check(&mut c, ImageContent::Photographic);
+        assert!(c.is_clean());
+        let mut c = Checker::default();
+        s.check(&mut c, ImageContent::Generated);
+        let errors = c.into_errors("layer.json");
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].to_string().contains("must end in .png or .webp"), "{}", errors[0]);
     }
 
     #[test]
     fn an_image_too_small_for_its_tiles_is_refused() {
         let mut c = Checker::default();
-        sheet(0, 100, 16, [1024, 384]).check(&mut c);
+        sheet(0, 100, 16, [1024, 384]).check(&mut c, ImageContent::Generated);
         let errors = c.into_errors("layer.json");
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "image");

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::image_header::ImageContent;
+
 /// One kind of per-unit data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Technique {
@@ -63,6 +65,15 @@ impl Technique {
     /// Whether layers have sprite sheets of it.
     pub fn has_thumbnails(self) -> bool {
         Self::THUMBNAILS.contains(&self)
+    }
+
+    /// What its images show: crops of photos for dataset examples, generated pictures for
+    /// the rest (which decides the formats they may be stored in).
+    pub fn image_content(self) -> ImageContent {
+        match self {
+            Self::DatasetExamples => ImageContent::Photographic,
+            _ => ImageContent::Generated,
+        }
     }
 }
 

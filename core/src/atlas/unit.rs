@@ -15,6 +15,7 @@ use super::bounded;
 use super::checker::Checker;
 use super::error::{AtlasError, Problem};
 use super::file::ImageAsset;
+use super::image_header::ImageContent;
 use super::limits::{
     MAX_BUILD_RECORDS, MAX_CONNECTIONS, MAX_DIVERSITY, MAX_EXAMPLES, MAX_HISTOGRAM_BINS,
     MAX_SHORT_TEXT, MAX_TEXT, MAX_TOP_CLASSES, MAX_UNITS,
@@ -434,7 +435,7 @@ impl LabelEvidence {
 
 impl Rendering {
     fn check(&self, c: &mut Checker) {
-        c.at("image", |c| self.image.check(c, false));
+        c.at("image", |c| self.image.check(c, ImageContent::Generated));
         c.opt_text("objective", self.objective.as_ref(), MAX_TEXT);
     }
 }
@@ -465,7 +466,7 @@ impl ExampleList {
         }
         if let Some(sheet) = &self.sheet {
             c.at("sheet", |c| {
-                sheet.check(c);
+                sheet.check(c, Technique::DatasetExamples.image_content());
                 if sheet.first != 0 || sheet.count as usize != self.examples.len() {
                     c.invalid(
                         "count",

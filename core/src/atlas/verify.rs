@@ -15,7 +15,7 @@ use super::annotations::AnnotationsManifest;
 use super::asset_path::AssetPath;
 use super::coverage::TechniqueCounts;
 use super::error::{AtlasError, Problem};
-use super::file::ImageAsset;
+use super::file::{FileAsset, ImageAsset};
 use super::index::{AtlasIndex, ModelEntry};
 use super::layer::LayerManifest;
 use super::limits::MAX_REPORTED;
@@ -31,19 +31,25 @@ use super::unit::{ExampleList, UnitManifest};
 use super::version::Readability;
 use crate::examples::diversity::{MAX_CROPS_PER_PHOTO, most_of_one_photo};
 
+/// Decodes an image file and gives its pixel size, or says why it cannot: an image library
+/// the caller has (this module reads headers only, so the viewer build carries none).
+pub type DecodeImage = fn(&[u8]) -> Result<[u32; 2], String>;
+
 /// What `verify` checks beyond the manifests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct VerifyOptions {
     /// Read every asset and compare its sha256, format and pixel size (otherwise sizes only).
     pub check_hashes: bool,
     /// Look for `unit.json` files of units a layer manifest does not list (or of layers
     /// without one): finds stale layer manifests and counts half-built layers.
     pub probe_unlisted_units: bool,
+    /// With `check_hashes`, also decode every image with this and compare its pixel size.
+    pub decode: Option<DecodeImage>,
 }
 
 impl Default for VerifyOptions {
     fn default() -> Self {
-        Self { check_hashes: true, probe_unlisted_units: true }
+        Self { check_hashes: true, probe_unlisted_units: true, decode: None }
     }
 }
 
@@ -253,13 +259,67 @@ impl Verifier<'_> {
     /// of the recorded sha256, format and pixel size.
     fn assets(&mut self, file: &AssetPath, listed: Vec<ListedAsset<'_>>) {
         for ListedAsset { field, asset } in listed {
-            match check_asset(self.source, asset, self.options.check_hashes) {
+            match self.check_image(asset) {
                 Ok(size) => {
                     self.report.assets += 1;
                     self.report.asset_bytes += size;
                 }
                 Err(problem) => self.error(AtlasError::field(file.as_str(), field, problem)),
             }
+        }
+    }
+
+    /// [`check_asset`], then, with a decoder, the decoded image's pixel size.
+    fn check_image(&self, asset: &ImageAsset) -> Result<u64, Problem> {
+        let decode = self.options.decode.filter(|_| self.options.check_hashes);
+        let size = check_asset(self.source, asset, self.options.check_hashes)?;
+        if let Some(decode) = decode {
+            let content = self
+                .source
+                .read(&asset.path)
+                .map_err(|error| Problem::Read(format!("{}: {}", asset.path, error.0)))?
+                .ok_or_else(|| Problem::Missing(asset.path.to_string()))?;
+            let [width, height] = decode(&content).map_err(|error| {
+                Problem::Image(format!("{} does not decode: {error}", asset.path))
+            })?;
+            if [width, height] != [asset.width, asset.height] {
+                return Err(Problem::Image(format!(
+                    "{} decodes to {width}x{height} pixels, the manifest says {}x{}",
+                    asset.path, asset.width, asset.height
+                )));
+            }
+        }
+        Ok(size)
+    }
+
+    /// Checks the weights file a checkpoint records: present, of the recorded size, and
+    /// (with hashes) of the recorded sha256.
+    fn weights(&mut self, file: &AssetPath, field: String, weights: &FileAsset) {
+        let read_error = |error: super::source::SourceError| {
+            Problem::Read(format!("{}: {}", weights.path, error.0))
+        };
+        let checked = if self.options.check_hashes {
+            self.source.read(&weights.path).map_err(read_error).and_then(|content| {
+                let content = content.ok_or_else(|| Problem::Missing(weights.path.to_string()))?;
+                weights.check_content(&content, true).map(|()| weights.bytes)
+            })
+        } else {
+            self.source.size(&weights.path).map_err(read_error).and_then(|size| match size {
+                None => Err(Problem::Missing(weights.path.to_string())),
+                Some(size) if size != weights.bytes => Err(Problem::SizeMismatch {
+                    path: weights.path.to_string(),
+                    expected: weights.bytes,
+                    found: size,
+                }),
+                Some(size) => Ok(size),
+            })
+        };
+        match checked {
+            Ok(size) => {
+                self.report.assets += 1;
+                self.report.asset_bytes += size;
+            }
+            Err(problem) => self.error(AtlasError::field(file.as_str(), field, problem)),
         }
     }
 
@@ -342,6 +402,11 @@ impl Verifier<'_> {
                 .collect(),
         };
         self.facts.insert(model.id.clone(), facts);
+        for (i, checkpoint) in model.checkpoints.iter().enumerate() {
+            if let Some(weights) = &checkpoint.weights {
+                self.weights(&path, format!("checkpoints[{i}].weights"), weights);
+            }
+        }
         for checkpoint in &model.checkpoints {
             let mut unbuilt = Vec::new();
             for layer in &model.graph.layers {

@@ -18,8 +18,9 @@ pub struct FormatVersion {
     pub minor: u32,
 }
 
-/// The version this code writes, and the newest it reads fully.
-pub const FORMAT_VERSION: FormatVersion = FormatVersion { major: 1, minor: 0 };
+/// The version this code writes, and the newest it reads fully. 1.1 added JPEG dataset-example
+/// sheets and the `weights` record of a checkpoint.
+pub const FORMAT_VERSION: FormatVersion = FormatVersion { major: 1, minor: 1 };
 
 /// The oldest major version this code reads. Raising it would break old atlases: don't.
 pub const OLDEST_MAJOR: u32 = 1;
@@ -122,7 +123,7 @@ mod tests {
         ] {
             assert_eq!(FormatVersion::parse(bad), None, "{bad}");
         }
-        assert_eq!(FORMAT_VERSION.to_string(), "1.0");
+        assert_eq!(FORMAT_VERSION.to_string(), "1.1");
     }
 
     #[test]

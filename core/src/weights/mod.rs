@@ -24,6 +24,7 @@
 
 mod download;
 mod error;
+mod float16;
 mod hash;
 mod pickle;
 mod pth;
@@ -36,7 +37,7 @@ pub use download::{DownloadProblem, MIN_MODEL_BYTES, check_model_file};
 pub use error::WeightsError;
 pub use hash::{MIN_HASH_PREFIX, hash_prefix, sha256_hex, verify_sha256_prefix};
 pub use pth::{LEGACY_MAGIC, LEGACY_PROTOCOL_VERSION, read_pth};
-pub use safetensors::{MAX_HEADER_LEN, read_safetensors, write_safetensors};
+pub use safetensors::{MAX_HEADER_LEN, read_safetensors, write_safetensors, write_safetensors_f16};
 pub use tensor::{MAX_TENSOR_RANK, NamedTensor, TensorMap};
 
 #[cfg(test)]

@@ -20,6 +20,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::float16::f16_to_f32;
 use super::pickle::{self, Object, Pickle, Value};
 use super::{MAX_TENSOR_RANK, NamedTensor, TensorMap, WeightsError};
 
@@ -124,24 +125,6 @@ fn array<const N: usize>(bytes: &[u8]) -> [u8; N] {
         *o = *b;
     }
     out
-}
-
-/// IEEE half precision to single precision (exact).
-fn f16_to_f32(h: u16) -> f32 {
-    let sign = u32::from(h >> 15) << 31;
-    let exponent = u32::from((h >> 10) & 0x1f);
-    let mantissa = u32::from(h & 0x3ff);
-    let bits = match exponent {
-        0 if mantissa == 0 => sign,
-        0 => {
-            // Subnormal: mantissa * 2^-24, exact in f32.
-            let magnitude = mantissa as f32 * f32::from_bits(0x3380_0000);
-            return if sign != 0 { -magnitude } else { magnitude };
-        }
-        0x1f => sign | 0x7f80_0000 | (mantissa << 13),
-        _ => sign | ((exponent + 112) << 23) | (mantissa << 13),
-    };
-    f32::from_bits(bits)
 }
 
 /// A storage as the object pickle declares it.

@@ -1,6 +1,8 @@
 //! The safetensors format, for the converted weight cache: an 8-byte little-endian header
 //! length, a JSON header mapping each tensor name to its dtype, shape and byte range, then the
-//! raw little-endian data. Only `F32` tensors are written and accepted.
+//! raw little-endian data. Tensors are `F32` or `F16` (read widened to `f32`, exactly);
+//! [`write_safetensors`] writes `F32`, [`write_safetensors_f16`] stores the weight matrices and
+//! kernels as `F16` (half the size, for the in-browser renderer's download).
 //!
 //! The reader trusts nothing in the header: its length is capped, every tensor's byte range
 //! must match its shape, and the ranges must tile the data section exactly (no gaps, no
@@ -11,6 +13,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 
+use super::float16::{f16_to_f32, f32_to_f16};
 use super::{NamedTensor, TensorMap, WeightsError};
 
 /// Largest header accepted, in bytes (the reference implementation's limit).
@@ -21,6 +24,35 @@ const METADATA_KEY: &str = "__metadata__";
 
 /// Bytes per `F32` element.
 const F32_SIZE: usize = 4;
+/// Bytes per `F16` element.
+const F16_SIZE: usize = 2;
+
+/// How a tensor's values are stored in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dtype {
+    F32,
+    F16,
+}
+
+impl Dtype {
+    fn name(self) -> &'static str {
+        match self {
+            Self::F32 => "F32",
+            Self::F16 => "F16",
+        }
+    }
+
+    fn size(self) -> usize {
+        match self {
+            Self::F32 => F32_SIZE,
+            Self::F16 => F16_SIZE,
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        [Self::F32, Self::F16].into_iter().find(|dtype| dtype.name() == name)
+    }
+}
 
 /// Serialises `tensors` as safetensors, in the map's order, all as `F32`.
 ///
@@ -28,20 +60,65 @@ const F32_SIZE: usize = 4;
 /// name `__metadata__` is reserved by the format: a tensor with that name is written but
 /// [`read_safetensors`] (like every other reader) will refuse the file.
 pub fn write_safetensors(tensors: &TensorMap) -> Vec<u8> {
-    let mut header = String::from("{");
+    write_with(tensors, |_| Dtype::F32)
+}
+
+/// Serialises `tensors` as safetensors with every tensor of rank 2 or more (convolution
+/// kernels, weight matrices: nearly all the bytes) stored as `F16`, rounded to the nearest,
+/// and the rest (biases, normalisation scales and statistics, whose small values half
+/// precision would flush or coarsen) as `F32`. About half the size of [`write_safetensors`].
+///
+/// Fails, naming the tensor, when a value stored as `F16` is finite but past its range
+/// (65,504), where it would become infinite.
+pub fn write_safetensors_f16(tensors: &TensorMap) -> Result<Vec<u8>, WeightsError> {
+    let dtype = |tensor: &NamedTensor| {
+        if tensor.shape().len() >= 2 { Dtype::F16 } else { Dtype::F32 }
+    };
+    for (name, tensor) in tensors.iter() {
+        if dtype(tensor) == Dtype::F16
+            && let Some(value) = tensor
+                .data()
+                .iter()
+                .find(|v| v.is_finite() && f16_to_f32(f32_to_f16(**v)).is_infinite())
+        {
+            return Err(WeightsError::safetensors(
+                0,
+                format!("tensor `{name}` holds {value}, past the range of float16"),
+            ));
+        }
+    }
+    Ok(write_with(tensors, dtype))
+}
+
+/// The file with each tensor stored as `dtype` says. Header entries are in the map's order;
+/// the data holds the `F32` tensors first, then the `F16` ones, so every tensor starts at a
+/// multiple of its element size without padding (which the format does not allow).
+fn write_with(tensors: &TensorMap, dtype: impl Fn(&NamedTensor) -> Dtype) -> Vec<u8> {
+    let mut offsets = vec![0usize; tensors.len()];
     let mut offset = 0usize;
+    for stored in [Dtype::F32, Dtype::F16] {
+        for (i, (_, tensor)) in tensors.iter().enumerate() {
+            if dtype(tensor) == stored {
+                offsets[i] = offset;
+                offset += tensor.numel() * stored.size();
+            }
+        }
+    }
+    let mut header = String::from("{");
     for (i, (name, tensor)) in tensors.iter().enumerate() {
         if i > 0 {
             header.push(',');
         }
-        let end = offset + tensor.numel() * F32_SIZE;
+        let stored = dtype(tensor);
+        let begin = offsets[i];
+        let end = begin + tensor.numel() * stored.size();
         let shape: Vec<String> = tensor.shape().iter().map(|d| d.to_string()).collect();
         header.push_str(&format!(
-            "{}:{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[{offset},{end}]}}",
+            "{}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{begin},{end}]}}",
             serde_json::Value::String(name.to_owned()),
+            stored.name(),
             shape.join(","),
         ));
-        offset = end;
     }
     header.push('}');
     while (8 + header.len()) % 8 != 0 {
@@ -50,16 +127,22 @@ pub fn write_safetensors(tensors: &TensorMap) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + header.len() + offset);
     out.extend_from_slice(&(header.len() as u64).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
-    for (_, tensor) in tensors.iter() {
-        for v in tensor.data() {
-            out.extend_from_slice(&v.to_le_bytes());
+    for stored in [Dtype::F32, Dtype::F16] {
+        for (_, tensor) in tensors.iter().filter(|(_, tensor)| dtype(tensor) == stored) {
+            for v in tensor.data() {
+                match stored {
+                    Dtype::F32 => out.extend_from_slice(&v.to_le_bytes()),
+                    Dtype::F16 => out.extend_from_slice(&f32_to_f16(*v).to_le_bytes()),
+                }
+            }
         }
     }
     out
 }
 
-/// Reads a safetensors file of `F32` tensors, in the order of their data (which is the map's
-/// order for files from [`write_safetensors`]). `__metadata__` is checked and ignored.
+/// Reads a safetensors file of `F32` and `F16` tensors (`F16` widened to `f32`, exactly), in
+/// the order of their data (which is the map's order for files from [`write_safetensors`]).
+/// `__metadata__` is checked and ignored.
 ///
 /// Rejects, with the offending byte offset: a header length beyond [`MAX_HEADER_LEN`] or the
 /// file, a header that is not a JSON object of well-formed entries (or repeats a name), any
@@ -96,7 +179,8 @@ pub fn read_safetensors(bytes: &[u8]) -> Result<TensorMap, WeightsError> {
     let Entries(entries) = serde_json::from_str(header)
         .map_err(|e| WeightsError::safetensors(8, format!("header is not a JSON object: {e}")))?;
 
-    let mut infos: Vec<(String, Vec<usize>, usize, usize)> = Vec::with_capacity(entries.len());
+    let mut infos: Vec<(String, Dtype, Vec<usize>, usize, usize)> =
+        Vec::with_capacity(entries.len());
     let mut seen = std::collections::HashSet::new();
     for (name, value) in entries {
         if !seen.insert(name.clone()) {
@@ -113,9 +197,9 @@ pub fn read_safetensors(bytes: &[u8]) -> Result<TensorMap, WeightsError> {
             |reason: String| WeightsError::safetensors(8, format!("tensor `{name}`: {reason}"));
         let info: TensorInfo =
             serde_json::from_value(value).map_err(|e| bad(format!("bad entry: {e}")))?;
-        if info.dtype != "F32" {
-            return Err(bad(format!("dtype {} is not supported (only F32)", info.dtype)));
-        }
+        let Some(dtype) = Dtype::from_name(&info.dtype) else {
+            return Err(bad(format!("dtype {} is not supported (only F32 and F16)", info.dtype)));
+        };
         let shape = info
             .shape
             .iter()
@@ -132,7 +216,7 @@ pub fn read_safetensors(bytes: &[u8]) -> Result<TensorMap, WeightsError> {
                 data.len()
             )));
         }
-        if begin % F32_SIZE != 0 {
+        if begin % dtype.size() != 0 {
             return Err(WeightsError::safetensors(
                 data_start + begin,
                 format!("tensor `{name}` starts at a misaligned offset {begin}"),
@@ -140,7 +224,7 @@ pub fn read_safetensors(bytes: &[u8]) -> Result<TensorMap, WeightsError> {
         }
         let needed = shape
             .iter()
-            .try_fold(F32_SIZE, |acc, &d| acc.checked_mul(d))
+            .try_fold(dtype.size(), |acc, &d| acc.checked_mul(d))
             .ok_or_else(|| WeightsError::overflow(format!("the byte length of tensor `{name}`")))?;
         if needed != end - begin {
             return Err(bad(format!(
@@ -148,13 +232,13 @@ pub fn read_safetensors(bytes: &[u8]) -> Result<TensorMap, WeightsError> {
                 end - begin
             )));
         }
-        infos.push((name, shape, begin, end));
+        infos.push((name, dtype, shape, begin, end));
     }
 
     // The ranges must tile the data section exactly.
-    infos.sort_by_key(|&(_, _, begin, end)| (begin, end));
+    infos.sort_by_key(|&(_, _, _, begin, end)| (begin, end));
     let mut covered = 0usize;
-    for (name, _, begin, end) in &infos {
+    for (name, _, _, begin, end) in &infos {
         if *begin != covered {
             let what =
                 if *begin < covered { "overlaps the previous tensor" } else { "leaves a gap" };
@@ -175,12 +259,18 @@ pub fn read_safetensors(bytes: &[u8]) -> Result<TensorMap, WeightsError> {
     }
 
     let mut map = TensorMap::new();
-    for (name, shape, begin, end) in infos {
+    for (name, dtype, shape, begin, end) in infos {
         let raw = data.get(begin..end).unwrap_or_default();
-        let values = raw
-            .chunks_exact(F32_SIZE)
-            .map(|c| c.try_into().map_or(f32::NAN, f32::from_le_bytes))
-            .collect();
+        let values = match dtype {
+            Dtype::F32 => raw
+                .chunks_exact(F32_SIZE)
+                .map(|c| c.try_into().map_or(f32::NAN, f32::from_le_bytes))
+                .collect(),
+            Dtype::F16 => raw
+                .chunks_exact(F16_SIZE)
+                .map(|c| c.try_into().map_or(f32::NAN, |b| f16_to_f32(u16::from_le_bytes(b))))
+                .collect(),
+        };
         map.insert(name, NamedTensor::new(shape, values)?);
     }
     Ok(map)
@@ -272,6 +362,34 @@ mod tests {
     }
 
     #[test]
+    fn weights_safetensors_f16_halves_the_kernels_and_keeps_the_rest() {
+        let mut map = TensorMap::new();
+        let kernel: Vec<f32> = (0..15).map(|i| (i as f32 - 7.0) * 0.1234).collect();
+        map.insert("conv.weight", tensor(&[5, 3], kernel.clone()));
+        map.insert("bn.running_var", tensor(&[3], vec![1e-7, 3.3, -0.0]));
+        map.insert("fc.weight", tensor(&[1, 1, 3], vec![1.0, 2.0, 65504.0]));
+        let bytes = write_safetensors_f16(&map).unwrap();
+        assert!(bytes.len() < write_safetensors(&map).len());
+        let back = read_safetensors(&bytes).unwrap();
+        let mut names: Vec<&str> = back.names().collect();
+        names.sort_unstable();
+        assert_eq!(names, ["bn.running_var", "conv.weight", "fc.weight"]);
+        let get = |name: &str| back.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        // Rank 1: float32, bit for bit (a tiny variance survives).
+        assert_eq!(get("bn.running_var").data(), &[1e-7, 3.3, -0.0]);
+        // Rank 2 and more: float16, within half a step.
+        let conv = get("conv.weight");
+        assert_eq!(conv.shape(), &[5, 3]);
+        for (a, b) in kernel.iter().zip(conv.data()) {
+            assert!((a - b).abs() <= a.abs() * f32::powi(2.0, -11), "{a} -> {b}");
+        }
+        assert_eq!(get("fc.weight").data(), &[1.0, 2.0, 65504.0]);
+        // A value float16 cannot hold is refused, not made infinite.
+        map.insert("big.weight", tensor(&[1, 1], vec![1e6]));
+        assert!(write_safetensors_f16(&map).unwrap_err().to_string().contains("big.weight"));
+    }
+
+    #[test]
     fn weights_safetensors_round_trip_property() {
         let mut fuzz = Fuzz::new(7);
         for _ in 0..200 {
@@ -340,7 +458,10 @@ mod tests {
         };
         let one = |e: String, data: usize| file(&format!(r#"{{"t":{e}}}"#), data);
         assert!(read_safetensors(&one(entry("F32", "[2]", 0, 8), 8)).is_ok());
-        assert!(reason(&one(entry("F16", "[4]", 0, 8), 8)).contains("only F32"));
+        assert!(reason(&one(entry("BF16", "[4]", 0, 8), 8)).contains("only F32 and F16"));
+        assert!(read_safetensors(&one(entry("F16", "[4]", 0, 8), 8)).is_ok());
+        assert!(reason(&one(entry("F16", "[3]", 0, 8), 8)).contains("needs 6 bytes"));
+        assert!(reason(&one(entry("F16", "[1]", 1, 3), 4)).contains("misaligned"));
         assert!(reason(&one(entry("F32", "[3]", 0, 8), 8)).contains("needs 12 bytes"));
         assert!(reason(&one(entry("F32", "[2]", 0, 8), 4)).contains("outside the data"));
         assert!(reason(&one(entry("F32", "[2]", 8, 0), 8)).contains("outside the data"));

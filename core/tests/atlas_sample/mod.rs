@@ -1,6 +1,7 @@
 //! A small but complete atlas built in memory, shared by the atlas tests: one model with two
-//! checkpoints and two layers, a photo corpus, annotations, real PNG images. Some units and a
-//! layer are deliberately missing (missing data is data).
+//! checkpoints and two layers, a photo corpus, annotations, real PNG and JPEG images, and the
+//! float16 weights of the final checkpoint. Some units and a layer are deliberately missing
+//! (missing data is data).
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -58,6 +59,36 @@ fn crc32(bytes: &[u8]) -> u32 {
 
 pub fn name(text: &str) -> Name {
     Name::new(text).unwrap()
+}
+
+/// A valid JPEG (quality 90) of `width` x `height` pixels: a gradient from `rgb`.
+pub fn jpeg(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        let step = (x * 7 + y * 5) as u8;
+        image::Rgb([rgb[0].wrapping_add(step), rgb[1], rgb[2].wrapping_sub(step)])
+    });
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90)
+        .encode_image(&image)
+        .unwrap();
+    bytes
+}
+
+/// The final checkpoint's weights as the atlas ships them (float16 kernels), and their record.
+pub fn weights() -> (FileAsset, Vec<u8>) {
+    let mut tensors = microscope_core::weights::TensorMap::new();
+    let kernel = (0..12).map(|i| i as f32 * 0.25 - 1.0).collect();
+    tensors.insert(
+        "conv1.weight",
+        microscope_core::weights::NamedTensor::new(vec![4, 3], kernel).unwrap(),
+    );
+    tensors.insert(
+        "conv1.bias",
+        microscope_core::weights::NamedTensor::new(vec![4], vec![0.5; 4]).unwrap(),
+    );
+    let bytes = microscope_core::weights::write_safetensors_f16(&tensors).unwrap();
+    let path = paths::checkpoint_weights(&name(MODEL), &name(FINAL));
+    (FileAsset::describe(path, &bytes), bytes)
 }
 
 /// Writes an image into the atlas and returns its record.
@@ -150,6 +181,7 @@ pub fn model() -> ModelManifest {
                 test_accuracy: Some(0.25),
                 test_set: Some("made-up test set".into()),
                 weights_sha256: None,
+                weights: None,
             },
             Checkpoint {
                 id: name(FINAL),
@@ -157,6 +189,7 @@ pub fn model() -> ModelManifest {
                 test_accuracy: Some(0.75),
                 test_set: None,
                 weights_sha256: None,
+                weights: None,
             },
         ],
         default_checkpoint: name(FINAL),
@@ -259,8 +292,8 @@ pub fn unit(
         negative: Some(negative),
         diversity,
     };
-    let crops = paths::unit_image(&m, &c, &l, unit, UnitImage::TopExamples, ImageFormat::Png);
-    let crops = image(atlas, crops, png(12, 6, [0, 0, shade, 255]));
+    let crops = paths::unit_image(&m, &c, &l, unit, UnitImage::TopExamples, ImageFormat::Jpeg);
+    let crops = image(atlas, crops, jpeg(12, 6, [40, 90, shade]));
     manifest.dataset_examples = Some(DatasetExamples {
         top: Some(ExampleList {
             sheet: Some(Sheet {
@@ -305,7 +338,8 @@ pub fn unit(
     manifest
 }
 
-/// The layer manifest derived from its units, with a channel sheet covering them all.
+/// The layer manifest derived from its units, with a channel sheet (PNG) and a dataset-example
+/// sheet (JPEG) covering them all.
 pub fn layer(
     atlas: &mut MemorySource,
     checkpoint: &str,
@@ -317,6 +351,8 @@ pub fn layer(
     let size = Sheet::pixel_size(units, 2, [8, 8]).unwrap();
     let path = paths::layer_sheet(&m, &c, &l, Technique::Channel, 0, ImageFormat::Png);
     let sheet = image(atlas, path, png(size[0], size[1], [9, 9, 9, 255]));
+    let path = paths::layer_sheet(&m, &c, &l, Technique::DatasetExamples, 0, ImageFormat::Jpeg);
+    let examples = image(atlas, path, jpeg(size[0], size[1], [200, 100, 50]));
     LayerManifest {
         model: m,
         checkpoint: c,
@@ -326,6 +362,14 @@ pub fn layer(
         sheets: LayerSheets {
             channel: vec![Sheet {
                 image: sheet,
+                tile_width: 8,
+                tile_height: 8,
+                columns: 2,
+                first: 0,
+                count: units,
+            }],
+            dataset_examples: vec![Sheet {
+                image: examples,
                 tile_width: 8,
                 tile_height: 8,
                 columns: 2,
@@ -343,7 +387,11 @@ pub fn layer(
 pub fn atlas() -> MemorySource {
     let mut atlas = MemorySource::new();
     atlas.put(&index()).unwrap();
-    atlas.put(&model()).unwrap();
+    let mut model = model();
+    let (record, bytes) = weights();
+    atlas.insert(record.path.as_str().to_owned(), bytes);
+    model.checkpoints[1].weights = Some(record);
+    atlas.put(&model).unwrap();
     let photos = photos(&mut atlas);
     atlas.put(&photos).unwrap();
     atlas.put(&annotations()).unwrap();
