@@ -37,6 +37,8 @@ step "Running every test (core, CLI, end-to-end in headless Chromium)"
 export MICROSCOPE_SCREENSHOTS="${MICROSCOPE_SCREENSHOTS:-$CARGO_TARGET_DIR/e2e-screenshots}"
 # Tests that need the real weights and photos fail, rather than skip, when they are missing.
 export MICROSCOPE_REQUIRE_DATA=1
+# The ONNX zoo test (cli/tests/onnx_zoo.rs) exports torchvision models; here it must run.
+export MICROSCOPE_REQUIRE_ZOO=1
 cargo test "${NATIVE[@]}"
 elapsed
 
