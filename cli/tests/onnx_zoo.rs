@@ -117,17 +117,43 @@ fn check_model(dir: &Path, file: &str, id: &str) -> Result<String, String> {
     let layer = spatial.get(spatial.len() / 2).copied().unwrap_or(&layers[layers.len() / 2]);
     let name = layer["name"].as_str().unwrap();
     let channels = layer["channels"].as_u64().unwrap();
-    let unit = format!("{name}:{}", channels / 2);
+    // A unit of a random-weight network can be dead (a ReLU that never fires) or flat; the
+    // first of a few units spread over the layer that rises counts, and all failing is an
+    // error.
+    let mut tried = Vec::new();
+    let mut risen = None;
+    for unit_index in [channels / 2, 0, channels / 4, 3 * channels / 4] {
+        let unit = format!("{name}:{unit_index}");
+        let (start, end, render_s) = render_unit(dir, &cache, id, &unit)?;
+        if end > start {
+            risen = Some((unit, start, end, render_s));
+            break;
+        }
+        tried.push(format!("{unit} {start} -> {end}"));
+    }
+    let _ = std::fs::remove_dir_all(&cache);
+    let Some((unit, start, end, render_s)) = risen else {
+        return Err(format!("no render raised its unit's activation: {}", tried.join(", ")));
+    };
+    Ok(format!(
+        "{id}: {} layers, {unit} {start:.3} -> {end:.3}; import {import_s:.1} s, render {render_s:.1} s",
+        layers.len()
+    ))
+}
+
+/// A 16-step render of `unit`: its activation after the first step and at the end, and the
+/// render's seconds.
+fn render_unit(dir: &Path, cache: &Path, id: &str, unit: &str) -> Result<(f64, f64, f64), String> {
     let out = dir.join(format!("{id}.png"));
     let started = Instant::now();
     run(
-        &cache,
+        cache,
         &[
             "render",
             "--model",
             id,
             "--objective",
-            &unit,
+            unit,
             "--steps",
             "16",
             "--thresholds",
@@ -141,13 +167,13 @@ fn check_model(dir: &Path, file: &str, id: &str) -> Result<String, String> {
     let render_s = started.elapsed().as_secs_f64();
     let first = dir.join(format!("{id}-1.png"));
     let json: Value = serde_json::from_str(&run(
-        &cache,
+        cache,
         &[
             "activation",
             "--model",
             id,
             "--unit",
-            &unit,
+            unit,
             "--json",
             first.to_str().unwrap(),
             out.to_str().unwrap(),
@@ -156,19 +182,10 @@ fn check_model(dir: &Path, file: &str, id: &str) -> Result<String, String> {
     .map_err(|e| format!("activation --json is not JSON: {e}"))?;
     let values: Vec<f64> =
         json.as_array().unwrap().iter().map(|row| row["value"].as_f64().unwrap()).collect();
-    let &[start, end] = values.as_slice() else {
-        return Err(format!("activation gave {values:?}"));
-    };
-    let _ = std::fs::remove_dir_all(&cache);
-    if !(end > start) {
-        return Err(format!(
-            "{unit}: the render's activation {end} is not above the start's {start}"
-        ));
+    match values.as_slice() {
+        &[start, end] => Ok((start, end, render_s)),
+        _ => Err(format!("activation gave {values:?}")),
     }
-    Ok(format!(
-        "{id}: {} layers, {unit} {start:.3} -> {end:.3}; import {import_s:.1} s, render {render_s:.1} s",
-        layers.len()
-    ))
 }
 
 #[test]
