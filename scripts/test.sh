@@ -40,6 +40,8 @@ export MICROSCOPE_REQUIRE_DATA=1
 # setup.sh installs Mesa's lavapipe: the GPU code path's tests (cli/tests/device.rs,
 # device_stages.rs) run on it and fail, rather than skip, without it.
 export MICROSCOPE_REQUIRE_VULKAN=1
+# The ONNX zoo test (cli/tests/onnx_zoo.rs) exports torchvision models; here it must run.
+export MICROSCOPE_REQUIRE_ZOO=1
 cargo test "${NATIVE[@]}"
 elapsed
 

@@ -36,6 +36,8 @@ enum Command {
     Classify(commands::classify::ClassifyArgs),
     /// Check an ONNX model and store it in the cache as a model like the built-in ones.
     ImportOnnx(commands::import_onnx::ImportOnnxArgs),
+    /// List the ONNX operators import supports (`--markdown`: docs/onnx-support.md).
+    OnnxOps(commands::onnx_ops::OnnxOpsArgs),
     /// List the devices this build can compute on (CPU, GPU adapters), for `--device`.
     Devices(commands::devices::DevicesArgs),
     /// Measure forward-pass time on the chosen device (figures for BENCHMARKS.md).
@@ -73,6 +75,7 @@ fn main() -> Result<()> {
         Command::Layers(args) => commands::layers::run(&args),
         Command::Classify(args) => commands::classify::run(&args),
         Command::ImportOnnx(args) => commands::import_onnx::run(&args),
+        Command::OnnxOps(args) => commands::onnx_ops::run(&args),
         Command::Devices(args) => commands::devices::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
         Command::Smoke(args) => commands::smoke::run(&args),

@@ -140,6 +140,29 @@ pub fn circuits(graph: &Graph, layers: &[LayerInfo], k: usize) -> Vec<Vec<UnitLi
                     }
                 }
             }
+            Op::ConvTranspose2d(conv) => {
+                let Some(Some(from)) = sources.first().copied() else { continue };
+                let &[in_channels, per_group, kh, kw] = conv.weight.shape() else { continue };
+                let groups = conv.groups.max(1);
+                if in_channels != layers[from].channels
+                    || per_group * groups != channels
+                    || in_channels % groups != 0
+                {
+                    continue;
+                }
+                let per_in_group = in_channels / groups;
+                let data = conv.weight.data();
+                let kernel = kh * kw;
+                for i in 0..in_channels {
+                    let group = i / per_in_group;
+                    for local in 0..per_group {
+                        let start = (i * per_group + local) * kernel;
+                        let weight: f32 =
+                            data.get(start..start + kernel).map_or(0.0, |w| w.iter().sum());
+                        connect(&mut out, (from, i), (to, group * per_group + local), weight);
+                    }
+                }
+            }
             Op::Linear(linear) => {
                 let Some(Some(from)) = sources.first().copied() else { continue };
                 let &[k_in, n_out] = linear.weight.shape() else { continue };

@@ -720,7 +720,8 @@ fn onnx_reports_unsupported_operators_and_bad_graphs() {
         onnx::import(&with_graph(|g| g.node[1] = node("LSTM", "my_lstm", &["c"], &["y"], vec![])))
             .unwrap_err();
     assert!(
-        matches!(&err, OnnxError::UnsupportedOp { op_type, node, .. } if op_type == "LSTM" && node == "my_lstm"),
+        matches!(&err, OnnxError::UnsupportedOps { ops, .. }
+            if ops.len() == 1 && ops[0].op_type == "LSTM" && ops[0].nodes == ["my_lstm"]),
         "{err}"
     );
     assert!(err.to_string().contains("LSTM") && err.to_string().contains("my_lstm"));

@@ -12,6 +12,7 @@ pub mod inspect;
 pub mod layers;
 pub mod merge;
 pub mod models;
+pub mod onnx_ops;
 pub mod publish;
 pub mod render;
 pub mod render_bench;

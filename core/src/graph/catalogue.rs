@@ -136,6 +136,20 @@ impl Graph {
                     let pads = conv.padding.resolve(hw, [kh, kw], conv.stride, conv.dilation);
                     windowed([kh, kw], conv.stride, pads, conv.dilation)
                 }),
+                // Output position `o` reads inputs `(o + pad - j * dilation) / stride`: a
+                // resampling by `1 / stride` through the kernel's taps that land on it.
+                Op::ConvTranspose2d(conv) => input_field.map(|f| {
+                    let (kh, kw) = match conv.weight.shape() {
+                        &[_, _, kh, kw] => (kh, kw),
+                        _ => (1, 1),
+                    };
+                    f.map(|a, axis| {
+                        let s = conv.stride[a].max(1) as f64;
+                        let k = effective_kernel([kh, kw][a], conv.dilation[a]) as f64;
+                        let b = (conv.padding[a] as f64 - (k - 1.0) / 2.0) / s;
+                        axis.resample(1.0 / s, b, (k / s).ceil() as usize)
+                    })
+                }),
                 Op::MaxPool(pool) | Op::AveragePool { pool, .. } => input_spatial.and_then(|hw| {
                     let pads = pool.padding.resolve(hw, pool.kernel, pool.stride, pool.dilation);
                     windowed(pool.kernel, pool.stride, pads, pool.dilation)

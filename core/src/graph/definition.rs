@@ -242,6 +242,9 @@ impl Graph {
             .map(|node| match &node.op {
                 Op::Constant(t) => t.len(),
                 Op::Conv2d(conv) => conv.weight.len() + conv.bias.as_ref().map_or(0, |b| b.len()),
+                Op::ConvTranspose2d(conv) => {
+                    conv.weight.len() + conv.bias.as_ref().map_or(0, |b| b.len())
+                }
                 Op::BatchNorm(bn) => bn.scale.len() + bn.bias.len(),
                 Op::Linear(linear) => {
                     linear.weight.len() + linear.bias.as_ref().map_or(0, |b| b.len())

@@ -10,8 +10,10 @@
 use burn::prelude::*;
 use burn::tensor::Int;
 use burn::tensor::activation::{relu, sigmoid, softmax};
-use burn::tensor::module::{avg_pool2d, conv2d, max_pool2d};
-use burn::tensor::ops::{AvgPoolOptions, ConvOptions, MaxPoolOptions, PadMode as BurnPadMode};
+use burn::tensor::module::{avg_pool2d, conv_transpose2d, conv2d, max_pool2d};
+use burn::tensor::ops::{
+    AvgPoolOptions, ConvOptions, ConvTransposeOptions, MaxPoolOptions, PadMode as BurnPadMode,
+};
 
 use super::op::{MAX_RANK, Op, PadMode, Pool2d, Resize, normalize_axis};
 use super::padding::Padding2d;
@@ -32,6 +34,13 @@ pub(crate) enum Kernel {
         padding: Padding2d,
         dilation: [usize; 2],
         groups: usize,
+    },
+    ConvTranspose {
+        /// `[C_in, C_out / groups, kH, kW]`.
+        weight: Tensor<4>,
+        /// `[C_out]`.
+        bias: Option<Tensor<1>>,
+        options: ConvTransposeOptions<2>,
     },
     /// `x * scale + shift` with per-channel tensors shaped to broadcast (batch norm).
     Affine {
@@ -122,6 +131,17 @@ impl Kernel {
                     groups: conv.groups,
                 }
             }
+            Op::ConvTranspose2d(conv) => Kernel::ConvTranspose {
+                weight: upload(&conv.weight, device),
+                bias: conv.bias.as_ref().map(|b| upload1(b, device)),
+                options: ConvTransposeOptions {
+                    stride: conv.stride,
+                    padding: conv.padding,
+                    padding_out: conv.output_padding,
+                    dilation: conv.dilation,
+                    groups: conv.groups,
+                },
+            },
             Op::BatchNorm(bn) => {
                 let channels = bn.scale.len();
                 let mut scale = Vec::with_capacity(channels);
@@ -212,6 +232,9 @@ impl Kernel {
                     groups: *groups,
                 };
                 conv2d(x, weight.clone(), bias.clone(), options)
+            }
+            Kernel::ConvTranspose { weight, bias, options } => {
+                conv_transpose2d(x, weight.clone(), bias.clone(), options.clone())
             }
             Kernel::Affine { scale, shift } => x * scale.clone() + shift.clone(),
             Kernel::Relu => relu(x),

@@ -35,9 +35,10 @@ pub use host::HostTensor;
 pub(crate) use host::checked_product;
 pub(crate) use op::normalize_axis;
 pub use op::{
-    BatchNorm, Conv2d, CoordinateTransform, Linear, MAX_RANK, NearestMode, Op, Pad, PadMode,
-    Pool2d, Resize, ResizeMode, ResizeTarget,
+    BatchNorm, Conv2d, ConvTranspose2d, CoordinateTransform, Linear, MAX_RANK, NearestMode, Op,
+    Pad, PadMode, Pool2d, Resize, ResizeMode, ResizeTarget,
 };
 pub use padding::{Padding2d, effective_kernel, same_padding};
 pub use receptive_field::{AxisField, ReceptiveField};
 pub use shape::MAX_ELEMENTS;
+pub(crate) use shape::{broadcast, reshape};

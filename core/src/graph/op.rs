@@ -27,6 +27,28 @@ pub struct Conv2d {
     pub groups: usize,
 }
 
+/// A 2-d transposed convolution `[N, C_in, H, W] -> [N, C_out, H', W']` (ONNX
+/// `ConvTranspose`), with `H' = (H - 1) * stride - 2 * padding + dilation * (kH - 1) +
+/// output_padding + 1`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvTranspose2d {
+    /// `[C_in, C_out / groups, kH, kW]`.
+    pub weight: HostTensor,
+    /// `[C_out]`, if any.
+    pub bias: Option<HostTensor>,
+    /// `[stride_h, stride_w]`, non-zero.
+    pub stride: [usize; 2],
+    /// Positions removed from both ends of each spatial axis, `[pad_h, pad_w]`.
+    pub padding: [usize; 2],
+    /// Positions added at the end of each spatial axis, each below the stride or the
+    /// dilation.
+    pub output_padding: [usize; 2],
+    /// `[dilation_h, dilation_w]`, non-zero.
+    pub dilation: [usize; 2],
+    /// Channel groups, dividing `C_in`.
+    pub groups: usize,
+}
+
 /// Inference-mode batch normalization over axis 1:
 /// `y = scale * (x - mean) / sqrt(var + epsilon) + bias`, each parameter `[C]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,6 +182,8 @@ pub enum Op {
     Constant(HostTensor),
     /// One input `[N, C, H, W]`.
     Conv2d(Conv2d),
+    /// One input `[N, C, H, W]`.
+    ConvTranspose2d(ConvTranspose2d),
     /// One input of rank at least 2; normalises axis 1.
     BatchNorm(BatchNorm),
     /// `max(x, 0)`.
@@ -233,6 +257,7 @@ impl Op {
         match self {
             Op::Constant(_) => "Constant",
             Op::Conv2d(_) => "Conv",
+            Op::ConvTranspose2d(_) => "ConvTranspose",
             Op::BatchNorm(_) => "BatchNormalization",
             Op::Relu => "Relu",
             Op::Clip { .. } => "Clip",
@@ -297,6 +322,11 @@ impl Op {
             Op::Conv2d(conv) => {
                 need_rank(4)?;
                 check_conv(conv)?;
+                Ok(4)
+            }
+            Op::ConvTranspose2d(conv) => {
+                need_rank(4)?;
+                check_conv_transpose(conv)?;
                 Ok(4)
             }
             Op::BatchNorm(bn) => {
@@ -448,6 +478,38 @@ fn check_conv(conv: &Conv2d) -> Result<(), String> {
         && bias.shape() != [out]
     {
         return Err(format!("bias has shape {:?}, expected [{out}]", bias.shape()));
+    }
+    check_window([kh, kw], conv.stride, conv.dilation)
+}
+
+/// Checks a transposed convolution's parameters on their own.
+fn check_conv_transpose(conv: &ConvTranspose2d) -> Result<(), String> {
+    let &[in_channels, per_group, kh, kw] = conv.weight.shape() else {
+        return Err(format!(
+            "weight has shape {:?}, not [C_in, C_out / groups, kH, kW]",
+            conv.weight.shape()
+        ));
+    };
+    if conv.weight.is_empty() {
+        return Err(format!("weight has an empty shape {:?}", conv.weight.shape()));
+    }
+    if conv.groups == 0 || in_channels % conv.groups != 0 {
+        return Err(format!("{} groups do not divide {in_channels} input channels", conv.groups));
+    }
+    let out = per_group.checked_mul(conv.groups).ok_or("too many output channels")?;
+    if let Some(bias) = &conv.bias
+        && bias.shape() != [out]
+    {
+        return Err(format!("bias has shape {:?}, expected [{out}]", bias.shape()));
+    }
+    for a in 0..2 {
+        let (op, s, d) = (conv.output_padding[a], conv.stride[a], conv.dilation[a]);
+        if op >= s && op >= d {
+            return Err(format!(
+                "output padding {:?} must be below the stride {:?} or the dilation {:?}",
+                conv.output_padding, conv.stride, conv.dilation
+            ));
+        }
     }
     check_window([kh, kw], conv.stride, conv.dilation)
 }

@@ -29,6 +29,16 @@ pub(crate) enum Signature {
         dilation: [usize; 2],
         groups: usize,
     },
+    /// A 2-d transposed convolution.
+    ConvTranspose {
+        in_channels: usize,
+        out_channels: usize,
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: [usize; 2],
+        output_padding: [usize; 2],
+        dilation: [usize; 2],
+    },
     /// Same shape, axis 1 must have this many channels.
     Channels(usize),
     /// Same shape as the input.
@@ -73,6 +83,21 @@ impl Signature {
                     padding: conv.padding,
                     dilation: conv.dilation,
                     groups: conv.groups,
+                }
+            }
+            Op::ConvTranspose2d(conv) => {
+                let [in_channels, per_group, kh, kw] = match conv.weight.shape() {
+                    &[a, b, c, d] => [a, b, c, d],
+                    _ => [0; 4],
+                };
+                Signature::ConvTranspose {
+                    in_channels,
+                    out_channels: per_group.saturating_mul(conv.groups),
+                    kernel: [kh, kw],
+                    stride: conv.stride,
+                    padding: conv.padding,
+                    output_padding: conv.output_padding,
+                    dilation: conv.dilation,
                 }
             }
             Op::BatchNorm(bn) => Signature::Channels(bn.scale.len()),
@@ -129,6 +154,48 @@ impl Signature {
                 check_padded([n, c, h, w], pads)?;
                 let [oh, ow] = window_output([h, w], *kernel, *stride, pads, *dilation, false)?;
                 vec![n, *out_channels, oh, ow]
+            }
+            Signature::ConvTranspose {
+                in_channels,
+                out_channels,
+                kernel,
+                stride,
+                padding,
+                output_padding,
+                dilation,
+            } => {
+                let &[n, c, h, w] = x else {
+                    return Err(format!("input {x:?} is not [N, C, H, W]"));
+                };
+                if c != *in_channels {
+                    return Err(format!(
+                        "input has {c} channels but the weight expects {in_channels}"
+                    ));
+                }
+                let mut out = vec![n, *out_channels];
+                let mut full = vec![n, *out_channels];
+                for (a, size) in [h, w].into_iter().enumerate() {
+                    let at = |v: &[usize; 2]| v.get(a).copied().unwrap_or(0);
+                    // The full (uncropped) extent: the backend materialises it before the
+                    // padding is removed, so it is bounded like a padded convolution input.
+                    let extent = size
+                        .checked_sub(1)
+                        .and_then(|v| v.checked_mul(at(stride)))
+                        .and_then(|v| v.checked_add(effective_kernel(at(kernel), at(dilation))))
+                        .and_then(|v| v.checked_add(at(output_padding)))
+                        .ok_or("transposed convolution output too large")?;
+                    let cropped = extent.checked_sub(2 * at(padding)).ok_or_else(|| {
+                        format!("padding {padding:?} removes the whole {h}x{w} output")
+                    })?;
+                    full.push(extent);
+                    out.push(cropped);
+                }
+                if checked_product(&full).is_none_or(|e| e > MAX_ELEMENTS) {
+                    return Err(format!(
+                        "the uncropped output {full:?} would have more than {MAX_ELEMENTS} elements"
+                    ));
+                }
+                out
             }
             Signature::Channels(channels) => {
                 if x.get(1) != Some(channels) {
@@ -315,7 +382,7 @@ fn product(dims: &[usize]) -> Result<usize, String> {
 }
 
 /// ONNX `Reshape` of `x` to `target`.
-fn reshape(x: &[usize], target: &[i64], allow_zero: bool) -> Result<Vec<usize>, String> {
+pub(crate) fn reshape(x: &[usize], target: &[i64], allow_zero: bool) -> Result<Vec<usize>, String> {
     let total = product(x)?;
     let mut out = Vec::with_capacity(target.len());
     let mut infer = None;

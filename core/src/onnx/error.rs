@@ -23,15 +23,14 @@ pub enum OnnxError {
         /// What is wrong.
         reason: String,
     },
-    /// An operator that Microscope does not implement.
-    #[error("unsupported operator `{op_type}`{} at node `{node}`", domain_note(.domain))]
-    UnsupportedOp {
-        /// The operator.
-        op_type: String,
-        /// Its domain (empty for the default ONNX domain).
-        domain: String,
-        /// The node's name (or its first output's, if unnamed).
-        node: String,
+    /// Operators that Microscope does not implement: every one the outputs need, listed at
+    /// once.
+    #[error("{}", unsupported_list(.opset, .ops))]
+    UnsupportedOps {
+        /// The default domain's operator set version the file declares.
+        opset: i64,
+        /// Each unsupported operator, in order of first use.
+        ops: Vec<UnsupportedOp>,
     },
     /// A supported operator used in a way Microscope does not implement (a mode, an
     /// attribute value, a non-constant weight).
@@ -91,6 +90,42 @@ pub enum OnnxError {
     /// The imported graph is inconsistent (shapes that do not fit, invalid parameters).
     #[error(transparent)]
     Graph(#[from] GraphError),
+}
+
+/// One operator Microscope does not implement, as used by a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsupportedOp {
+    /// The operator.
+    pub op_type: String,
+    /// Its domain (empty for the default ONNX domain).
+    pub domain: String,
+    /// How many nodes use it.
+    pub count: usize,
+    /// The first few of those nodes' names (or first outputs', if unnamed).
+    pub nodes: Vec<String>,
+}
+
+/// The report of [`OnnxError::UnsupportedOps`]: one line per operator.
+fn unsupported_list(opset: &i64, ops: &[UnsupportedOp]) -> String {
+    let total: usize = ops.iter().map(|o| o.count).sum();
+    let mut out = format!(
+        "{} unsupported operator{} ({total} node{}, opset {opset}):",
+        ops.len(),
+        if ops.len() == 1 { "" } else { "s" },
+        if total == 1 { "" } else { "s" },
+    );
+    for op in ops {
+        let more = op.count.saturating_sub(op.nodes.len());
+        let nodes = op.nodes.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+        out.push_str(&format!(
+            "\n  `{}`{} x{} at {nodes}{}",
+            op.op_type,
+            domain_note(&op.domain),
+            op.count,
+            if more > 0 { format!(" and {more} more") } else { String::new() },
+        ));
+    }
+    out
 }
 
 /// ` (domain `d`)` for a non-default domain.

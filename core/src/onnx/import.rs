@@ -76,6 +76,10 @@ impl<'a> Importer<'a> {
         let order = self.order()?;
         let nodes = &self.proto.node;
         let nodes: &'a [NodeProto] = nodes;
+        let ops = super::support::unsupported(order.iter().filter_map(|&i| nodes.get(i)));
+        if !ops.is_empty() {
+            return Err(OnnxError::UnsupportedOps { opset: self.opset, ops });
+        }
         for index in order {
             if let Some(node) = nodes.get(index) {
                 self.lower(node)?;
@@ -183,6 +187,21 @@ impl<'a> Importer<'a> {
             return Err(OnnxError::Cycle(stuck));
         }
         Ok(order)
+    }
+
+    /// The shape of `id` at the declared input size (batch 1 where it is symbolic), or why
+    /// it is unknown (the declared height, width or channels are not fixed).
+    pub(crate) fn value_shape(&self, id: ValueId) -> Result<Vec<usize>, String> {
+        let input = self.graph.input();
+        let (Some(c), Some([h, w])) = (input.channels(), input.spatial()) else {
+            return Err(format!("the input {} has no fixed size", input.describe()));
+        };
+        let batch = match input.shape.first() {
+            Some(Dim::Fixed(n)) => *n,
+            _ => 1,
+        };
+        let shapes = self.graph.infer_shapes([batch, c, h, w]).map_err(|e| e.to_string())?;
+        shapes.get(id.index()).cloned().ok_or_else(|| format!("unknown value {id}"))
     }
 
     /// The constant `c` (named `name`) as a value of the graph, added once.

@@ -20,17 +20,22 @@
 //! explicit pads or `auto_pad`), `BatchNormalization`, `Relu`, `Clip`, `Sigmoid`, `Add`,
 //! `Sub`, `Mul`, `Div`, `Concat`, `MaxPool`, `AveragePool`, `GlobalAveragePool`, `Gemm` (with
 //! a constant `B`), `MatMul`, `Flatten`, `Reshape` (constant shape), `Pad`, `Resize`,
-//! `Upsample`, `Softmax`, `Identity`, `Dropout`, `Constant`. Anything else is an
-//! [`OnnxError::UnsupportedOp`] naming the operator and the node; malformed files are typed
+//! `Upsample`, `Softmax`, `Identity`, `Dropout`, `Constant`, and more (the full table, with
+//! attributes and limits, is [`support::OPERATORS`], rendered as docs/onnx-support.md).
+//! Shape-only subgraphs fold to constants at import. Every unsupported operator the outputs
+//! need is reported at once ([`OnnxError::UnsupportedOps`]); malformed files are typed
 //! errors, never panics, and nothing is allocated in proportion to a size the file declares
 //! without the data being there.
 
 mod attributes;
+mod compose;
 mod error;
+mod fold;
 mod import;
 mod ops;
 pub mod proto;
+pub mod support;
 mod tensor;
 
-pub use error::OnnxError;
+pub use error::{OnnxError, UnsupportedOp};
 pub use import::import;

@@ -12,8 +12,8 @@ use super::import::{Importer, Sym, display_name};
 use super::proto::NodeProto;
 use super::tensor::{Constant, Values, decode};
 use crate::graph::{
-    BatchNorm, Conv2d, CoordinateTransform, HostTensor, Linear, NearestMode, Op, Pad, PadMode,
-    Padding2d, Pool2d, Resize, ResizeMode, ResizeTarget, ValueId, normalize_axis,
+    BatchNorm, Conv2d, ConvTranspose2d, CoordinateTransform, HostTensor, Linear, NearestMode, Op,
+    Pad, PadMode, Padding2d, Pool2d, Resize, ResizeMode, ResizeTarget, ValueId, normalize_axis,
 };
 
 impl<'a> Importer<'a> {
@@ -22,7 +22,13 @@ impl<'a> Importer<'a> {
         let name = display_name(node);
         let attrs = Attributes::new(node, &name);
         if !(node.domain.is_empty() || node.domain == "ai.onnx") {
-            return Err(unsupported_op(node, &name));
+            return Err(unsupported_op(node, &name, self.opset));
+        }
+        if let Some(c) = self.fold(node, &attrs)? {
+            return self.alias(node, Sym::Const(Rc::new(c)));
+        }
+        if let Some(sym) = self.compose(node, &attrs, &name)? {
+            return self.alias(node, sym);
         }
         let op = match node.op_type.as_str() {
             "Identity" | "Dropout" => {
@@ -34,6 +40,12 @@ impl<'a> Importer<'a> {
                 return self.alias(node, Sym::Const(Rc::new(c)));
             }
             "Conv" => Op::Conv2d(self.conv(node, &attrs)?),
+            "ConvTranspose" => Op::ConvTranspose2d(self.conv_transpose(node, &attrs)?),
+            "Shape" | "Gather" | "Slice" | "ConstantOfShape" => {
+                return Err(attrs.unsupported(
+                    "on a computed value (only shape computations on constants are folded)",
+                ));
+            }
             "BatchNormalization" => {
                 if attrs.int_or("training_mode", 0)? != 0 {
                     return Err(attrs.unsupported("training mode"));
@@ -115,7 +127,7 @@ impl<'a> Importer<'a> {
                 }
                 Op::Softmax { axis }
             }
-            _ => return Err(unsupported_op(node, &name)),
+            _ => return Err(unsupported_op(node, &name, self.opset)),
         };
         let inputs = self.value_inputs(node, &attrs, &op)?;
         let id = self.graph.add_node(&name, op, &inputs)?;
@@ -150,13 +162,18 @@ impl<'a> Importer<'a> {
     }
 
     /// Binds the node's output to `sym` without adding a node.
-    fn alias(&mut self, node: &'a NodeProto, sym: Sym) -> Result<(), OnnxError> {
+    pub(crate) fn alias(&mut self, node: &'a NodeProto, sym: Sym) -> Result<(), OnnxError> {
         self.define(node, sym);
         Ok(())
     }
 
     /// What input `i` of `node` stands for.
-    fn sym(&self, node: &NodeProto, attrs: &Attributes<'_>, i: usize) -> Result<Sym, OnnxError> {
+    pub(crate) fn sym(
+        &self,
+        node: &NodeProto,
+        attrs: &Attributes<'_>,
+        i: usize,
+    ) -> Result<Sym, OnnxError> {
         let name = node
             .input
             .get(i)
@@ -177,7 +194,7 @@ impl<'a> Importer<'a> {
     }
 
     /// Input `i` as a graph value (a constant becomes a `Constant` node).
-    fn value(
+    pub(crate) fn value(
         &mut self,
         node: &NodeProto,
         attrs: &Attributes<'_>,
@@ -196,7 +213,7 @@ impl<'a> Importer<'a> {
     }
 
     /// Input `i` as a constant (a weight), `None` when absent or empty-named.
-    fn weight(
+    pub(crate) fn weight(
         &self,
         node: &NodeProto,
         attrs: &Attributes<'_>,
@@ -255,6 +272,52 @@ impl<'a> Importer<'a> {
             bias,
             stride: pair(attrs.sizes("strides", Some(2), &[1, 1])?),
             padding: padding(attrs)?,
+            dilation: pair(attrs.sizes("dilations", Some(2), &[1, 1])?),
+            groups: group,
+        })
+    }
+
+    /// `ConvTranspose` with a constant 4-d weight and symmetric padding.
+    fn conv_transpose(
+        &self,
+        node: &NodeProto,
+        attrs: &Attributes<'_>,
+    ) -> Result<ConvTranspose2d, OnnxError> {
+        let weight = self.weight(node, attrs, 1)?.ok_or_else(|| attrs.invalid("needs a weight"))?;
+        let &[_, _, kh, kw] = weight.shape.as_slice() else {
+            return Err(attrs.unsupported(format!(
+                "weight shape {:?}: only 2-d transposed convolutions",
+                weight.shape
+            )));
+        };
+        if let Some(k) = attrs.ints("kernel_shape")?
+            && k != [kh as i64, kw as i64]
+        {
+            return Err(attrs.invalid(format!(
+                "kernel_shape {k:?} does not match the weight {:?}",
+                weight.shape
+            )));
+        }
+        if attrs.has("output_shape") {
+            return Err(attrs.unsupported("`output_shape` (give `pads` and `output_padding`)"));
+        }
+        let auto_pad = attrs.string_or("auto_pad", "NOTSET")?;
+        if !matches!(auto_pad.as_str(), "NOTSET" | "" | "VALID") {
+            return Err(attrs.unsupported(format!("auto_pad `{auto_pad}`")));
+        }
+        let pads = attrs.sizes("pads", Some(4), &[0, 0, 0, 0])?;
+        let at = |i: usize| pads.get(i).copied().unwrap_or(0);
+        if at(0) != at(2) || at(1) != at(3) {
+            return Err(attrs.unsupported(format!("asymmetric pads {pads:?}")));
+        }
+        let group = usize::try_from(attrs.int_or("group", 1)?)
+            .map_err(|_| attrs.invalid("negative group"))?;
+        Ok(ConvTranspose2d {
+            weight: weight.to_host(),
+            bias: self.weight(node, attrs, 2)?.map(|b| b.to_host()),
+            stride: pair(attrs.sizes("strides", Some(2), &[1, 1])?),
+            padding: [at(0), at(1)],
+            output_padding: pair(attrs.sizes("output_padding", Some(2), &[0, 0])?),
             dilation: pair(attrs.sizes("dilations", Some(2), &[1, 1])?),
             groups: group,
         })
@@ -462,12 +525,18 @@ impl<'a> Importer<'a> {
     }
 }
 
-/// An [`OnnxError::UnsupportedOp`] for `node`.
-fn unsupported_op(node: &NodeProto, name: &str) -> OnnxError {
-    OnnxError::UnsupportedOp {
-        op_type: node.op_type.clone(),
-        domain: node.domain.clone(),
-        node: name.to_owned(),
+/// An [`OnnxError::UnsupportedOps`] for `node` alone (the import checks every node against
+/// the support table first, so this is reached only where the table and the lowering
+/// disagree).
+fn unsupported_op(node: &NodeProto, name: &str, opset: i64) -> OnnxError {
+    OnnxError::UnsupportedOps {
+        opset,
+        ops: vec![super::UnsupportedOp {
+            op_type: node.op_type.clone(),
+            domain: node.domain.clone(),
+            count: 1,
+            nodes: vec![name.to_owned()],
+        }],
     }
 }
 
