@@ -45,13 +45,21 @@ fn place<T>(
     photo: u32,
     ahead: fn(f32, f32) -> bool,
 ) -> Option<Placement> {
+    // The common case, decided at once: a full list and a value not ahead of its last one
+    // (nor, then, of any kept value).
+    if list.len() >= k && list.last().is_none_or(|last| !ahead(value, last.value)) {
+        return None;
+    }
     // After every value at least as good: earlier items win ties.
     let at = list.partition_point(|e| !ahead(value, e.value));
-    let same: Vec<usize> =
-        list.iter().enumerate().filter(|(_, e)| e.photo == photo).map(|(i, _)| i).collect();
-    if same.len() >= per_photo {
+    let (same, weakest) = list
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.photo == photo)
+        .fold((0, None), |(n, _), (i, _)| (n + 1, Some(i)));
+    if same >= per_photo {
         // The photo is full: only a value ahead of its weakest kept one gets in, in its place.
-        let weakest = *same.last()?;
+        let weakest = weakest?;
         return (weakest >= at).then_some(Placement { at, evict: Some(weakest) });
     }
     (at < k).then_some(Placement { at, evict: None })
