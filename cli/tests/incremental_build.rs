@@ -36,7 +36,7 @@ fn adding_channel_to_an_examples_build_renders_only_the_channel_images() {
     let first = ok(&build_args(&atlas, "0-3", "examples", &[]));
     assert!(first.contains("4 units to build, 0 already complete"), "{first}");
     verify_clean(&atlas);
-    let top_before = inode(&atlas, 2, "top.png");
+    let top_before = inode(&atlas, 2, "top.jpg");
     assert!(!stem_unit(&atlas, 2).join("channel.png").exists());
 
     // The case that used to answer "0 units to build, 4 already complete".
@@ -55,7 +55,7 @@ fn adding_channel_to_an_examples_build_renders_only_the_channel_images() {
         let parts: Vec<&str> = built.keys().map(String::as_str).collect();
         assert_eq!(parts, ["channel", "dataset_examples", "histogram"]);
     }
-    assert_eq!(inode(&atlas, 2, "top.png"), top_before, "the examples' file is kept as it is");
+    assert_eq!(inode(&atlas, 2, "top.jpg"), top_before, "the examples' file is kept as it is");
     verify_clean(&atlas);
 
     // The same as building both at once, byte for byte.
@@ -88,7 +88,7 @@ fn a_steps_change_re_renders_only_the_visualizations() {
     let atlas = scratch("steps-change");
     ok(&build_args(&atlas, "0-2", "channel,examples,circuits", &[]));
     let before = unit_json(&atlas, 1);
-    let top_before = inode(&atlas, 1, "top.png");
+    let top_before = inode(&atlas, 1, "top.jpg");
     let channel_before = std::fs::read(stem_unit(&atlas, 1).join("channel.png")).unwrap();
 
     let mut args = build_args(&atlas, "0-2", "channel,examples,circuits", &[]);
@@ -109,7 +109,7 @@ fn a_steps_change_re_renders_only_the_visualizations() {
         assert_eq!(after["built"][kept], before["built"][kept], "{kept}");
         assert_eq!(after[kept], before[kept], "{kept}");
     }
-    assert_eq!(inode(&atlas, 1, "top.png"), top_before);
+    assert_eq!(inode(&atlas, 1, "top.jpg"), top_before);
     let model: serde_json::Value = serde_json::from_slice(
         &std::fs::read(atlas.join("models/efficientnet-lite0/model.json")).unwrap(),
     )
