@@ -15,6 +15,7 @@ use microscope_core::atlas::{
 };
 
 use super::folder::{FolderSource, remove_leftovers, unit_folders, write_manifest};
+use super::halt::{HaltPoint, halt_at};
 use super::unit_files::png_rgba;
 
 /// Side of a tile in a layer's sheets.
@@ -88,6 +89,9 @@ fn finish_layer(
             Technique::DatasetExamples => sheets.dataset_examples = list,
             _ => {}
         }
+    }
+    if !manifests.is_empty() {
+        halt_at(HaltPoint::Finish);
     }
     let manifest = LayerManifest {
         model: model.clone(),
