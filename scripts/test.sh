@@ -16,6 +16,11 @@ step "Lints, native (cargo clippy, warnings are errors)"
 cargo clippy --release --workspace --all-targets -- -D warnings
 elapsed
 
+step "Lints, wasm32 (the viewer and the renderer worker as the browser gets them)"
+cargo clippy --release --target wasm32-unknown-unknown -p microscope-app -p microscope-renderer \
+    --all-targets -- -D warnings
+elapsed
+
 step "Building the site (viewer + renderer worker) with Trunk"
 trunk build --release
 # The same site for a sub-path (a GitHub Pages project site), for the sub-path test: the wasm

@@ -40,14 +40,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = folder.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut file =
-        fs::File::create(&temp).with_context(|| format!("cannot create {}", temp.display()))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", temp.display()))?;
-    drop(file);
-    fs::rename(&temp, path)
-        .with_context(|| format!("cannot move {} to {}", temp.display(), path.display()))?;
+    let written = fs::File::create(&temp)
+        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+        .with_context(|| format!("cannot write {}", path.display()))
+        .and_then(|()| {
+            fs::rename(&temp, path)
+                .with_context(|| format!("cannot move {} to {}", temp.display(), path.display()))
+        });
+    if let Err(error) = written {
+        // A full disk or a file size limit leaves no partial temporary file behind.
+        let _ = fs::remove_file(&temp);
+        return Err(error);
+    }
     // The rename itself reaches the disk only with its folder.
     sync_dir(folder).with_context(|| format!("cannot flush {}", folder.display()))
 }

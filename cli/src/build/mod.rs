@@ -18,7 +18,8 @@
 //! - [`survey`]: what is left to build at a checkpoint;
 //! - [`content`]: a unit's examples, histogram, classes and circuits from the passes;
 //! - [`execute`]: the plan executed in named steps;
-//! - [`lock`]: one build or merge at a time per atlas folder (`.build.lock`).
+//! - [`lock`]: one build or merge at a time per atlas folder (`.build.lock`);
+//! - [`halt`]: a point where the chaos tests stop a build to kill it.
 
 pub mod content;
 pub mod corpus;
@@ -26,6 +27,7 @@ pub mod encode;
 pub mod execute;
 pub mod finish;
 pub mod folder;
+pub mod halt;
 pub mod lock;
 pub mod model_files;
 pub mod plan;

@@ -10,7 +10,7 @@ use burn::prelude::*;
 use microscope_core::graph::Dim;
 use microscope_core::model::{Model, ModelSource};
 use microscope_core::network::InputSpec;
-use microscope_core::weights::sha256_hex;
+use microscope_core::weights::{DownloadProblem, check_model_file, sha256_hex};
 
 use crate::store::{self, ImportedModel};
 
@@ -86,6 +86,11 @@ pub fn run(args: &ImportOnnxArgs) -> Result<()> {
     store::check_new_id(&args.id, args.force)?;
     let file = args.file.display();
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {file}"))?;
+    // A web page saved in place of the model (a download answered with a site's fallback
+    // page) is named as such, as the browser's renderer names it, not as a protobuf error.
+    if check_model_file(&bytes, None, None) == Err(DownloadProblem::WebPage) {
+        anyhow::bail!("{file} is a web page (HTML), not an ONNX model: download it again");
+    }
     let graph = microscope_core::onnx::import(&bytes)
         .with_context(|| format!("{file} cannot be imported"))?;
     let declared = graph.input();

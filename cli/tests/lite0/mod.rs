@@ -46,7 +46,13 @@ pub fn build_args(out: &Path, units: &str, techniques: &str, extra: &[&str]) -> 
 
 /// Runs `microscope` with extra environment variables (and none of a job engine's but those).
 pub fn run_with(args: &[String], env: &[(&str, String)]) -> Output {
-    let mut command = Command::new(BIN);
+    command(BIN, args, env).output().expect("run microscope")
+}
+
+/// `program` (`microscope`, or a wrapper that runs it) with `args`, extra environment variables
+/// and none of a job engine's but those.
+pub fn command(program: &str, args: &[String], env: &[(&str, String)]) -> Command {
+    let mut command = Command::new(program);
     command.args(args);
     for name in [
         "JOB_COMPLETION_INDEX",
@@ -61,7 +67,7 @@ pub fn run_with(args: &[String], env: &[(&str, String)]) -> Output {
     for (name, value) in env {
         command.env(name, value);
     }
-    command.output().expect("run microscope")
+    command
 }
 
 /// Runs `microscope`; fails the test if it fails; returns stdout and stderr.
