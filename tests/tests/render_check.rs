@@ -102,15 +102,7 @@ async fn webgpu_render_on_the_software_adapter_raises_its_objective() {
     const TEST: &str = "webgpu";
     let _one_browser = serial::exclusive().await;
     let Some(atlas) = atlas_with_weights(TEST) else { return };
-    let server =
-        StaticServer::start(ServerConfig::dist(Fallback::GithubPages).mount("/atlas/", &atlas))
-            .unwrap_or_else(|e| panic!("{e}"));
-    let browser = Browser::launch(BrowserOptions::webgpu())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .with_base_url(server.base_url());
-    let info = page::open(&browser, "/diagnostics", PAGE_TIMEOUT).await.unwrap();
-    assert_eq!(info.page, "diagnostics");
+    let (_server, browser) = open_diagnostics(microscope_e2e::paths::dist_dir(), &atlas).await;
     let (text, objectives) = render_to_end(&browser, "webgpu", 3).await;
     eprintln!("render check on webgpu (SwiftShader): {text} objectives {objectives:?}");
     assert!(objectives[2] > objectives[0], "the objective should rise: {objectives:?}");
@@ -142,16 +134,7 @@ async fn bench_steps_per_second() {
     }
     let mut open_sites = Vec::new();
     for (name, dist) in &sites {
-        let server = StaticServer::start(
-            ServerConfig::new(dist.clone(), Fallback::GithubPages).mount("/atlas/", &atlas),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let browser = Browser::launch(BrowserOptions::webgpu())
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .with_base_url(server.base_url());
-        let info = page::open(&browser, "/diagnostics", PAGE_TIMEOUT).await.unwrap();
-        assert_eq!(info.page, "diagnostics");
+        let (server, browser) = open_diagnostics(dist.clone(), &atlas).await;
         open_sites.push((*name, server, browser));
     }
     let paths: &[(&str, usize)] =
@@ -198,6 +181,24 @@ async fn bench_steps_per_second() {
         browser.close().await.unwrap();
     }
     std::fs::remove_dir_all(&atlas).ok();
+}
+
+/// Serves the site in `dist` with `atlas` at `/atlas/` and opens its diagnostics page in a
+/// browser with a WebGPU adapter.
+async fn open_diagnostics(
+    dist: std::path::PathBuf,
+    atlas: &std::path::Path,
+) -> (StaticServer, Browser) {
+    let server =
+        StaticServer::start(ServerConfig::new(dist, Fallback::GithubPages).mount("/atlas/", atlas))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let browser = Browser::launch(BrowserOptions::webgpu())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_base_url(server.base_url());
+    let info = page::open(&browser, "/diagnostics", PAGE_TIMEOUT).await.unwrap();
+    assert_eq!(info.page, "diagnostics");
+    (server, browser)
 }
 
 /// Names a second built site for [`bench_steps_per_second`] to measure beside this one.

@@ -106,24 +106,9 @@ impl ImageAsset {
     /// then (when `check_hash`) sha256, format and pixel size. The first difference is the
     /// answer. A resumed build uses this to trust a file it finds.
     pub fn check_content(&self, content: &[u8], check_hash: bool) -> Result<(), Problem> {
-        let found = content.len() as u64;
-        if found != self.bytes {
-            return Err(Problem::SizeMismatch {
-                path: self.path.to_string(),
-                expected: self.bytes,
-                found,
-            });
-        }
+        check_size_and_hash(&self.path, self.bytes, &self.sha256, content, check_hash)?;
         if !check_hash {
             return Ok(());
-        }
-        let sha256 = Sha256Hex::of(content);
-        if sha256 != self.sha256 {
-            return Err(Problem::HashMismatch {
-                path: self.path.to_string(),
-                expected: self.sha256.to_string(),
-                found: sha256.to_string(),
-            });
         }
         let header = header_matching(&self.path, content)?;
         if (header.width, header.height) != (self.width, self.height) {
@@ -175,26 +160,7 @@ impl FileAsset {
     /// Checks `content` (the file found at [`path`](Self::path)) against the record: size,
     /// then (when `check_hash`) sha256.
     pub fn check_content(&self, content: &[u8], check_hash: bool) -> Result<(), Problem> {
-        let found = content.len() as u64;
-        if found != self.bytes {
-            return Err(Problem::SizeMismatch {
-                path: self.path.to_string(),
-                expected: self.bytes,
-                found,
-            });
-        }
-        if !check_hash {
-            return Ok(());
-        }
-        let sha256 = Sha256Hex::of(content);
-        if sha256 != self.sha256 {
-            return Err(Problem::HashMismatch {
-                path: self.path.to_string(),
-                expected: self.sha256.to_string(),
-                found: sha256.to_string(),
-            });
-        }
-        Ok(())
+        check_size_and_hash(&self.path, self.bytes, &self.sha256, content, check_hash)
     }
 
     /// The rules of the record itself: a size within the limit.
@@ -204,6 +170,33 @@ impl FileAsset {
 }
 
 /// The header of `content`, which must be an image of the format `path`'s extension names.
+/// Checks `content` against a recorded size, then (when `check_hash`) sha256: the first
+/// difference is the answer.
+fn check_size_and_hash(
+    path: &AssetPath,
+    bytes: u64,
+    sha256: &Sha256Hex,
+    content: &[u8],
+    check_hash: bool,
+) -> Result<(), Problem> {
+    let found = content.len() as u64;
+    if found != bytes {
+        return Err(Problem::SizeMismatch { path: path.to_string(), expected: bytes, found });
+    }
+    if !check_hash {
+        return Ok(());
+    }
+    let actual = Sha256Hex::of(content);
+    if actual != *sha256 {
+        return Err(Problem::HashMismatch {
+            path: path.to_string(),
+            expected: sha256.to_string(),
+            found: actual.to_string(),
+        });
+    }
+    Ok(())
+}
+
 fn header_matching(
     path: &AssetPath,
     content: &[u8],

@@ -63,7 +63,7 @@ pub fn write_safetensors(tensors: &TensorMap) -> Vec<u8> {
     write_with(tensors, |_| Dtype::F32)
 }
 
-/// Serialises `tensors` as safetensors with every tensor of rank 2 or more (convolution
+/// Serialises `tensors` as safetensors, in name order, with every tensor of rank 2 or more (convolution
 /// kernels, weight matrices: nearly all the bytes) stored as `F16`, rounded to the nearest,
 /// and the rest (biases, normalisation scales and statistics, whose small values half
 /// precision would flush or coarsen) as `F32`. About half the size of [`write_safetensors`].
@@ -87,7 +87,15 @@ pub fn write_safetensors_f16(tensors: &TensorMap) -> Result<Vec<u8>, WeightsErro
             ));
         }
     }
-    Ok(write_with(tensors, dtype))
+    // Tensors in name order: the same tensors give the same bytes whatever order they came in
+    // (a file read back lists them by name), so converting a converted file changes nothing.
+    let mut entries: Vec<(&str, &NamedTensor)> = tensors.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    let mut sorted = TensorMap::new();
+    for (name, tensor) in entries {
+        sorted.insert(name, tensor.clone());
+    }
+    Ok(write_with(&sorted, dtype))
 }
 
 /// The file with each tensor stored as `dtype` says. Header entries are in the map's order;
