@@ -7,6 +7,8 @@
 //! ```sh
 //! cargo test --release -p microscope-core --test depthwise_cost -- --ignored --nocapture
 //! ```
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use burn::prelude::*;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
