@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 mod lite0;
 
-use lite0::{BIN, assert_same_tree, data_ready, ok, scratch, tree};
+use lite0::{BIN, assert_same_tree, copy_tree, data_ready, ok, scratch, tree};
 
 fn build_args(out: &Path) -> Vec<String> {
     [
@@ -200,14 +200,6 @@ fn verify_catches_a_corrupted_or_missing_asset_and_inspect_counts_coverage() {
     assert!(!report.status.success());
     assert!(text.contains(&top), "{text}");
     let _ = std::fs::remove_dir_all(&broken);
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for (rel, bytes) in tree(from) {
-        let path = to.join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, bytes).expect("write");
-    }
 }
 
 /// Complete units (those with a `unit.json`) under an atlas folder, while a build may be

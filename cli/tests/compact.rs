@@ -7,9 +7,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod lite0;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use lite0::copy_tree;
 
 use microscope_core::atlas::{FORMAT_VERSION, parse_model, parse_unit};
 use microscope_core::weights::{NamedTensor, TensorMap, read_safetensors, write_safetensors};
@@ -24,19 +28,6 @@ fn scratch(name: &str) -> PathBuf {
         std::env::temp_dir().join(format!("microscope-compact-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 fn microscope(args: &[&str]) -> Output {

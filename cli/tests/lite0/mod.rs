@@ -1,6 +1,6 @@
 //! Shared by the CLI tests that build small atlases of the real EfficientNet-Lite0 (a layer or
 //! two, a few units, a few render steps, the bundled photos): whether the cache holds what a
-//! build needs, running `microscope`, scratch folders, and comparing atlas trees.
+//! build needs, running `microscope`, scratch folders, and copying and comparing atlas trees.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -171,4 +171,19 @@ pub fn stem_unit(atlas: &Path, unit: u32) -> PathBuf {
 pub fn unit_json(atlas: &Path, unit: u32) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(stem_unit(atlas, unit).join("unit.json")).unwrap())
         .unwrap()
+}
+
+/// Copies the folder `from` into `to`, recursively (a fixture or a built atlas to a scratch
+/// folder a test may change).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
