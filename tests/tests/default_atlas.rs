@@ -53,9 +53,14 @@ fn atlas_dir() -> PathBuf {
 /// server answers unknown paths with `index.html` and status 200, like `trunk serve`, so the
 /// console stays free of the 404 a GitHub Pages deep link logs (the viewer tests cover that).
 async fn start() -> (StaticServer, Browser) {
+    start_with(BrowserOptions::webgpu()).await
+}
+
+/// [`start`] with a browser started with `options`.
+async fn start_with(options: BrowserOptions) -> (StaticServer, Browser) {
     let config = ServerConfig::dist(Fallback::Spa).mount("/atlas/", atlas_dir());
     let server = StaticServer::start(config).unwrap_or_else(|e| panic!("{e}"));
-    let browser = Browser::launch(BrowserOptions::webgpu())
+    let browser = Browser::launch(options)
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .with_base_url(server.base_url());
@@ -152,6 +157,35 @@ async fn deep_link_to_a_unit_paints_quickly_and_shows_everything() {
     browser.screenshot("default atlas unit blocks.8 1").await.unwrap();
     let errors = browser.console_errors().await.unwrap();
     assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.close().await.unwrap();
+}
+
+/// README's first picture: a unit page with its feature visualization and its dataset
+/// examples both in view, in a window as tall as a laptop screen's. The screenshot is
+/// `readme unit page.png` in the screenshot folder; docs/screenshot-unit.png is a copy of it.
+#[tokio::test]
+#[ignore = "needs the default atlas (scripts/default-atlas.sh)"]
+async fn a_unit_page_shows_its_visualization_and_examples_in_one_screen() {
+    let _one = serial::exclusive().await;
+    let options = BrowserOptions { window_size: (1280, 1300), ..BrowserOptions::webgpu() };
+    let (_server, browser) = start_with(options).await;
+    visit(&browser, &format!("/models/{MODEL}/{LAYER}/0"), "unit").await;
+    page::fv_image_arrived_ms(&browser, DATA_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}"));
+    all_images_load(&browser, "the unit page's images").await;
+    // Both the visualization and the top row of examples lie inside the window.
+    let seen = poll(
+        &browser,
+        "the visualization and the examples in view",
+        "const inView = e => { if (!e) return false; const r = e.getBoundingClientRect();\
+           return r.width > 0 && r.top >= 0 && r.bottom <= innerHeight; };\
+         const fv = document.getElementById('fv-image');\
+         const top = document.querySelector('#examples-top');\
+         const crops = document.querySelectorAll('#examples-top .activation').length;\
+         return inView(fv) && inView(top) && crops >= 4 ? { crops } : null;",
+    )
+    .await;
+    println!("readme screenshot: {seen}");
+    browser.screenshot("readme unit page").await.unwrap();
     browser.close().await.unwrap();
 }
 
