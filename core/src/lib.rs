@@ -8,6 +8,8 @@ pub mod atlas;
 #[cfg(feature = "ml")]
 pub mod circuits;
 pub mod dataset;
+#[cfg(feature = "ml")]
+pub mod depthwise;
 pub mod examples;
 #[cfg(feature = "ml")]
 pub mod fv;

@@ -15,6 +15,8 @@ use burn::tensor::ops::{
     AvgPoolOptions, ConvOptions, ConvTransposeOptions, MaxPoolOptions, PadMode as BurnPadMode,
 };
 
+use crate::depthwise::{FlexDepthwise, depthwise_conv2d};
+
 use super::op::{MAX_RANK, Op, PadMode, Pool2d, Resize, normalize_axis};
 use super::padding::Padding2d;
 use super::resize::{AxisSampling, sample_axis, scales};
@@ -34,6 +36,8 @@ pub(crate) enum Kernel {
         padding: Padding2d,
         dilation: [usize; 2],
         groups: usize,
+        /// Through [`depthwise_conv2d`] (decided when the weights were put on the device).
+        depthwise: bool,
     },
     ConvTranspose {
         /// `[C_in, C_out / groups, kH, kW]`.
@@ -121,6 +125,7 @@ impl Kernel {
                     &[_, _, kh, kw] => [kh, kw],
                     _ => [1, 1],
                 };
+                let depthwise = FlexDepthwise::applies(device, conv.weight.shape(), conv.groups);
                 Kernel::Conv {
                     weight,
                     bias: conv.bias.as_ref().map(|b| upload1(b, device)),
@@ -129,6 +134,7 @@ impl Kernel {
                     padding: conv.padding,
                     dilation: conv.dilation,
                     groups: conv.groups,
+                    depthwise,
                 }
             }
             Op::ConvTranspose2d(conv) => Kernel::ConvTranspose {
@@ -224,14 +230,18 @@ impl Kernel {
         };
         Some(match self {
             Kernel::Constant(t) => t.clone(),
-            Kernel::Conv { weight, bias, kernel, stride, padding, dilation, groups } => {
+            Kernel::Conv { weight, bias, kernel, stride, padding, dilation, groups, depthwise } => {
                 let options = ConvOptions {
                     stride: *stride,
                     padding: padding.resolve(spatial, *kernel, *stride, *dilation),
                     dilation: *dilation,
                     groups: *groups,
                 };
-                conv2d(x, weight.clone(), bias.clone(), options)
+                if *depthwise {
+                    depthwise_conv2d(x, weight.clone(), bias.clone(), options)
+                } else {
+                    conv2d(x, weight.clone(), bias.clone(), options)
+                }
             }
             Kernel::ConvTranspose { weight, bias, options } => {
                 conv_transpose2d(x, weight.clone(), bias.clone(), options.clone())
