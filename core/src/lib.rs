@@ -7,6 +7,8 @@
 pub mod atlas;
 #[cfg(feature = "ml")]
 pub mod circuits;
+#[cfg(feature = "ml")]
+pub mod clip;
 pub mod dataset;
 #[cfg(feature = "ml")]
 pub mod depthwise;

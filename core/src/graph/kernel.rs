@@ -15,6 +15,7 @@ use burn::tensor::ops::{
     AvgPoolOptions, ConvOptions, ConvTransposeOptions, MaxPoolOptions, PadMode as BurnPadMode,
 };
 
+use crate::clip::{FlexClip, clip};
 use crate::depthwise::{FlexDepthwise, depthwise_conv2d};
 
 use super::op::{MAX_RANK, Op, PadMode, Pool2d, Resize, normalize_axis};
@@ -55,6 +56,8 @@ pub(crate) enum Kernel {
     Clip {
         min: f32,
         max: f32,
+        /// Through [`clip`] (decided when the graph was put on the device).
+        one_pass: bool,
     },
     Sigmoid,
     Add,
@@ -175,7 +178,11 @@ impl Kernel {
                 }
             }
             Op::Relu => Kernel::Relu,
-            Op::Clip { min, max } => Kernel::Clip { min: *min, max: *max },
+            Op::Clip { min, max } => Kernel::Clip {
+                min: *min,
+                max: *max,
+                one_pass: FlexClip::applies(device, *min, *max),
+            },
             Op::Sigmoid => Kernel::Sigmoid,
             Op::Add => Kernel::Add,
             Op::Sub => Kernel::Sub,
@@ -248,12 +255,15 @@ impl Kernel {
             }
             Kernel::Affine { scale, shift } => x * scale.clone() + shift.clone(),
             Kernel::Relu => relu(x),
-            Kernel::Clip { min, max } => match (min.is_finite(), max.is_finite()) {
-                (true, true) => x.clamp(*min, *max),
-                (true, false) => x.clamp_min(*min),
-                (false, true) => x.clamp_max(*max),
-                (false, false) => x,
-            },
+            Kernel::Clip { min, max, one_pass: true } => clip(x, *min, *max),
+            Kernel::Clip { min, max, one_pass: false } => {
+                match (min.is_finite(), max.is_finite()) {
+                    (true, true) => x.clamp(*min, *max),
+                    (true, false) => x.clamp_min(*min),
+                    (false, true) => x.clamp_max(*max),
+                    (false, false) => x,
+                }
+            }
             Kernel::Sigmoid => sigmoid(x),
             Kernel::Add | Kernel::Sub | Kernel::Mul | Kernel::Div | Kernel::MatMul => {
                 let y = inputs.next()?;
