@@ -1,5 +1,5 @@
-//! [`ClipOp`] on flex: flex's own one-pass `clamp` forward, and a one-pass masked gradient (on
-//! all cores natively).
+//! [`ClipOp`] on flex: one vectorised pass forward, and one masked pass backward (in place on
+//! the gradient when it is not shared), both on all cores natively.
 
 use burn::backend::flex::FlexTensor;
 use burn::backend::ops::FloatTensorOps;
@@ -14,7 +14,27 @@ const CHUNK: usize = 1 << 14;
 
 impl ClipOp for Flex {
     fn clip(x: FlexTensor, min: f32, max: f32) -> FlexTensor {
-        Flex::float_clamp(x, min.into(), max.into())
+        if x.dtype() != DType::F32 {
+            return Flex::float_clamp(x, min.into(), max.into());
+        }
+        let shape = x.shape();
+        let x = x.to_contiguous();
+        let xs: &[f32] = x.storage();
+        // A select per element (no branch), which vectorises; NaN fails both tests and stays.
+        let pass = |(o, x): (&mut [f32], &[f32])| {
+            for (o, &x) in o.iter_mut().zip(x) {
+                *o = if x < min {
+                    min
+                } else if x > max {
+                    max
+                } else {
+                    x
+                };
+            }
+        };
+        let mut out = vec![0.0f32; xs.len()];
+        for_chunks(&mut out, xs, pass);
+        FlexTensor::from_data(TensorData::new(out, shape))
     }
 
     fn clip_backward(x: FlexTensor, output_grad: FlexTensor, min: f32, max: f32) -> FlexTensor {
@@ -27,27 +47,38 @@ impl ClipOp for Flex {
             let grad = Flex::float_mask_fill(output_grad, below, 0f32.into());
             return Flex::float_mask_fill(grad, above, 0f32.into());
         }
-        let shape = x.shape();
         let x = x.to_contiguous();
-        let output_grad = output_grad.to_contiguous();
         let xs: &[f32] = x.storage();
-        let gs: &[f32] = output_grad.storage();
-        let mut out = vec![0.0f32; xs.len()];
-        let pass = |((o, x), g): ((&mut [f32], &[f32]), &[f32])| {
-            for ((o, &x), &g) in o.iter_mut().zip(x).zip(g) {
-                *o = if x < min || x > max { 0.0 } else { g };
+        let pass = |(g, x): (&mut [f32], &[f32])| {
+            for (g, &x) in g.iter_mut().zip(x) {
+                if x < min || x > max {
+                    *g = 0.0;
+                }
             }
         };
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            use rayon::prelude::*;
-            out.par_chunks_mut(CHUNK)
-                .zip(xs.par_chunks(CHUNK))
-                .zip(gs.par_chunks(CHUNK))
-                .for_each(pass);
+        // In place when the gradient is this step's alone (the usual case), else on a copy.
+        let mut grad = output_grad.to_contiguous();
+        drop(output_grad);
+        match grad.try_storage_mut::<f32>() {
+            Some(gs) => for_chunks(gs, xs, pass),
+            None => {
+                let shape = grad.shape();
+                let mut gs = grad.storage::<f32>().to_vec();
+                for_chunks(&mut gs, xs, pass);
+                grad = FlexTensor::from_data(TensorData::new(gs, shape));
+            }
         }
-        #[cfg(target_arch = "wasm32")]
-        out.chunks_mut(CHUNK).zip(xs.chunks(CHUNK)).zip(gs.chunks(CHUNK)).for_each(pass);
-        FlexTensor::from_data(TensorData::new(out, shape))
+        grad
     }
+}
+
+/// Runs `pass` on matching chunks of `out` and `input`, on all cores natively.
+fn for_chunks(out: &mut [f32], input: &[f32], pass: impl Fn((&mut [f32], &[f32])) + Sync + Send) {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_mut(CHUNK).zip(input.par_chunks(CHUNK)).for_each(pass);
+    }
+    #[cfg(target_arch = "wasm32")]
+    out.chunks_mut(CHUNK).zip(input.chunks(CHUNK)).for_each(pass);
 }

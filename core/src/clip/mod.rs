@@ -5,9 +5,9 @@
 //! fill, and its backward pass as two more masked fills: six passes over the tensor where one
 //! forward and one backward pass do. EfficientNet-Lite clips every expansion and depthwise
 //! output, so on the CPU those passes were a fifth of a feature-visualization step. Here the
-//! clip is a burn backend extension ([`ClipOp`]): the forward pass is flex's one-pass `clamp`,
-//! the backward pass keeps the gradient where the input was inside `[min, max]` (bounds
-//! included, NaN passing, as burn's) in one pass over the cores.
+//! clip is a burn backend extension ([`ClipOp`]): the forward pass is one vectorised pass, the
+//! backward pass keeps the gradient where the input was inside `[min, max]` (bounds included,
+//! NaN passing, as burn's) in one pass, both over the cores.
 //!
 //! [`clip`] is the tensor-level call; [`FlexClip::applies`] decides, once when a graph is put on
 //! a device, whether a clip takes this path (a flex device, with or without autodiff, and two
