@@ -7,7 +7,11 @@
 pub mod atlas;
 #[cfg(feature = "ml")]
 pub mod circuits;
+#[cfg(feature = "ml")]
+pub mod clip;
 pub mod dataset;
+#[cfg(feature = "ml")]
+pub mod depthwise;
 pub mod examples;
 #[cfg(feature = "ml")]
 pub mod fv;

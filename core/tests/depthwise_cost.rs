@@ -1,7 +1,9 @@
 //! What EfficientNet-Lite0's depthwise convolutions cost on the CPU backend (flex), forward and
 //! forward + backward (the gradient with respect to the input, as a feature visualization needs
 //! it; the weights are constants), beside the same convolution written as a sum of shifted
-//! products (a formulation whose backward avoids burn's grouped transposed convolution).
+//! products (a formulation whose backward avoids burn's grouped transposed convolution), and
+//! through `microscope_core::depthwise` (burn's forward, a direct input-gradient kernel), which
+//! the graphs use on flex.
 //! A measurement, not a check: it prints and asserts nothing about speed.
 //!
 //! ```sh
@@ -12,6 +14,7 @@
 use burn::prelude::*;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
+use microscope_core::depthwise::depthwise_conv2d;
 use std::time::Instant;
 
 /// The depthwise convolution as a sum of k*k shifted inputs times their weight (TF SAME padding).
@@ -108,8 +111,14 @@ fn depthwise_convolution_cost() {
             let g = (y.clone() * y).sum().backward();
             x.grad(&g).unwrap().sum().into_scalar::<f32>()
         });
+        let bwd_ours = time(&|| {
+            let x = x0.clone().autodiff().require_grad();
+            let y = depthwise_conv2d(x.clone(), wa.clone(), None, opts.clone());
+            let g = (y.clone() * y).sum().backward();
+            x.grad(&g).unwrap().sum().into_scalar::<f32>()
+        });
         eprintln!(
-            "c{c} k{k} s{s} {hw}px b{batch}: fwd conv {fwd_conv:.2} shift {fwd_shift:.2} | fwd+bwd conv {bwd_conv:.2} shift {bwd_shift:.2} ms"
+            "c{c} k{k} s{s} {hw}px b{batch}: fwd conv {fwd_conv:.2} shift {fwd_shift:.2} | fwd+bwd conv {bwd_conv:.2} shift {bwd_shift:.2} depthwise module {bwd_ours:.2} ms"
         );
     }
 }

@@ -15,6 +15,9 @@ use burn::tensor::ops::{
     AvgPoolOptions, ConvOptions, ConvTransposeOptions, MaxPoolOptions, PadMode as BurnPadMode,
 };
 
+use crate::clip::{FlexClip, clip};
+use crate::depthwise::{FlexDepthwise, depthwise_conv2d};
+
 use super::op::{MAX_RANK, Op, PadMode, Pool2d, Resize, normalize_axis};
 use super::padding::Padding2d;
 use super::resize::{AxisSampling, sample_axis, scales};
@@ -34,6 +37,8 @@ pub(crate) enum Kernel {
         padding: Padding2d,
         dilation: [usize; 2],
         groups: usize,
+        /// Through [`depthwise_conv2d`] (decided when the weights were put on the device).
+        depthwise: bool,
     },
     ConvTranspose {
         /// `[C_in, C_out / groups, kH, kW]`.
@@ -51,6 +56,8 @@ pub(crate) enum Kernel {
     Clip {
         min: f32,
         max: f32,
+        /// Through [`clip`] (decided when the graph was put on the device).
+        one_pass: bool,
     },
     Sigmoid,
     Add,
@@ -121,6 +128,7 @@ impl Kernel {
                     &[_, _, kh, kw] => [kh, kw],
                     _ => [1, 1],
                 };
+                let depthwise = FlexDepthwise::applies(device, conv.weight.shape(), conv.groups);
                 Kernel::Conv {
                     weight,
                     bias: conv.bias.as_ref().map(|b| upload1(b, device)),
@@ -129,6 +137,7 @@ impl Kernel {
                     padding: conv.padding,
                     dilation: conv.dilation,
                     groups: conv.groups,
+                    depthwise,
                 }
             }
             Op::ConvTranspose2d(conv) => Kernel::ConvTranspose {
@@ -169,7 +178,11 @@ impl Kernel {
                 }
             }
             Op::Relu => Kernel::Relu,
-            Op::Clip { min, max } => Kernel::Clip { min: *min, max: *max },
+            Op::Clip { min, max } => Kernel::Clip {
+                min: *min,
+                max: *max,
+                one_pass: FlexClip::applies(device, *min, *max),
+            },
             Op::Sigmoid => Kernel::Sigmoid,
             Op::Add => Kernel::Add,
             Op::Sub => Kernel::Sub,
@@ -224,26 +237,33 @@ impl Kernel {
         };
         Some(match self {
             Kernel::Constant(t) => t.clone(),
-            Kernel::Conv { weight, bias, kernel, stride, padding, dilation, groups } => {
+            Kernel::Conv { weight, bias, kernel, stride, padding, dilation, groups, depthwise } => {
                 let options = ConvOptions {
                     stride: *stride,
                     padding: padding.resolve(spatial, *kernel, *stride, *dilation),
                     dilation: *dilation,
                     groups: *groups,
                 };
-                conv2d(x, weight.clone(), bias.clone(), options)
+                if *depthwise {
+                    depthwise_conv2d(x, weight.clone(), bias.clone(), options)
+                } else {
+                    conv2d(x, weight.clone(), bias.clone(), options)
+                }
             }
             Kernel::ConvTranspose { weight, bias, options } => {
                 conv_transpose2d(x, weight.clone(), bias.clone(), options.clone())
             }
             Kernel::Affine { scale, shift } => x * scale.clone() + shift.clone(),
             Kernel::Relu => relu(x),
-            Kernel::Clip { min, max } => match (min.is_finite(), max.is_finite()) {
-                (true, true) => x.clamp(*min, *max),
-                (true, false) => x.clamp_min(*min),
-                (false, true) => x.clamp_max(*max),
-                (false, false) => x,
-            },
+            Kernel::Clip { min, max, one_pass: true } => clip(x, *min, *max),
+            Kernel::Clip { min, max, one_pass: false } => {
+                match (min.is_finite(), max.is_finite()) {
+                    (true, true) => x.clamp(*min, *max),
+                    (true, false) => x.clamp_min(*min),
+                    (false, true) => x.clamp_max(*max),
+                    (false, false) => x,
+                }
+            }
             Kernel::Sigmoid => sigmoid(x),
             Kernel::Add | Kernel::Sub | Kernel::Mul | Kernel::Div | Kernel::MatMul => {
                 let y = inputs.next()?;

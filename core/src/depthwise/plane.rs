@@ -1,0 +1,173 @@
+//! The input gradient of a depthwise convolution on one `(image, channel)` plane, in plain Rust
+//! over slices: every output-gradient value is spread back over the input positions its window
+//! read, weighted by the tap that read each one.
+//!
+//! Rows of the output gradient are walked once; for each, the at most `kernel_h` input rows it
+//! touches stay in L1, and the innermost loop is a contiguous multiply-add (stride 1) that LLVM
+//! vectorises, or a strided one (stride > 1). Window positions outside the input (padding) are
+//! skipped by computing each tap's valid output range once, so the loops carry no bounds tests.
+
+/// The shape of one plane's convolution: sizes, window and how it is placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaneGeometry {
+    /// Input rows and columns `[H, W]`.
+    pub input: [usize; 2],
+    /// Output rows and columns `[OH, OW]`.
+    pub output: [usize; 2],
+    /// Window taps `[kH, kW]`.
+    pub kernel: [usize; 2],
+    /// Step between windows `[sH, sW]` (0 counts as 1).
+    pub stride: [usize; 2],
+    /// Spacing between taps `[dH, dW]` (0 counts as 1).
+    pub dilation: [usize; 2],
+    /// Padding before the first row and column `[top, left]` (the padding after follows from
+    /// the output size).
+    pub pad_begin: [usize; 2],
+}
+
+impl PlaneGeometry {
+    /// For tap `k` of `axis`: the output positions `[start, end)` whose window places that tap
+    /// inside the input (`o * stride + k * dilation - pad` in `[0, input)`).
+    fn valid_outputs(&self, axis: usize, k: usize) -> (usize, usize) {
+        let (Some(&stride), Some(&dilation), Some(&pad), Some(&input), Some(&output)) = (
+            self.stride.get(axis),
+            self.dilation.get(axis),
+            self.pad_begin.get(axis),
+            self.input.get(axis),
+            self.output.get(axis),
+        ) else {
+            return (0, 0);
+        };
+        let (stride, dilation) = (stride.max(1), dilation.max(1));
+        let offset = k * dilation;
+        let start = pad.saturating_sub(offset).div_ceil(stride);
+        let end = (input + pad).saturating_sub(offset).div_ceil(stride).min(output);
+        (start.min(end), end)
+    }
+}
+
+/// Adds one plane's input gradient to `grad_input` (`[H, W]`, row-major; zero it first for the
+/// gradient alone), from `grad_output` (`[OH, OW]`) and the channel's taps `weight`
+/// (`[kH, kW]`).
+///
+/// Slices shorter than the geometry says leave the missing part untouched.
+pub fn add_input_grad(
+    grad_input: &mut [f32],
+    grad_output: &[f32],
+    weight: &[f32],
+    geometry: &PlaneGeometry,
+) {
+    let [in_h, in_w] = geometry.input;
+    let [_, out_w] = geometry.output;
+    let [kernel_h, kernel_w] = geometry.kernel;
+    let [stride_h, stride_w] = geometry.stride.map(|s| s.max(1));
+    let [dilation_h, dilation_w] = geometry.dilation.map(|d| d.max(1));
+    let [pad_top, pad_left] = geometry.pad_begin;
+    if in_w == 0 || out_w == 0 || kernel_w == 0 {
+        return;
+    }
+    let rows: Vec<(usize, usize)> = (0..kernel_h).map(|k| geometry.valid_outputs(0, k)).collect();
+    let columns: Vec<(usize, usize)> =
+        (0..kernel_w).map(|k| geometry.valid_outputs(1, k)).collect();
+
+    for (oh, go_row) in grad_output.chunks_exact(out_w).enumerate() {
+        for ((kh, &(oh_start, oh_end)), taps) in
+            rows.iter().enumerate().zip(weight.chunks_exact(kernel_w))
+        {
+            if oh < oh_start || oh >= oh_end {
+                continue;
+            }
+            // In range by construction of `rows`.
+            let ih = oh * stride_h + kh * dilation_h - pad_top;
+            if ih >= in_h {
+                continue;
+            }
+            let Some(gi_row) = grad_input.get_mut(ih * in_w..(ih + 1) * in_w) else {
+                continue;
+            };
+            for ((kw, &(ow_start, ow_end)), &tap) in columns.iter().enumerate().zip(taps) {
+                if ow_start >= ow_end {
+                    continue;
+                }
+                let iw_start = ow_start * stride_w + kw * dilation_w - pad_left;
+                let Some(go) = go_row.get(ow_start..ow_end) else {
+                    continue;
+                };
+                if stride_w == 1 {
+                    let Some(gi) = gi_row.get_mut(iw_start..iw_start + go.len()) else {
+                        continue;
+                    };
+                    for (i, &g) in gi.iter_mut().zip(go) {
+                        *i += g * tap;
+                    }
+                } else {
+                    let Some(gi) = gi_row.get_mut(iw_start..) else {
+                        continue;
+                    };
+                    for (i, &g) in gi.iter_mut().step_by(stride_w).zip(go) {
+                        *i += g * tap;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The gradient by definition: every (output, tap) pair whose input position is inside.
+    fn naive(go: &[f32], w: &[f32], g: &PlaneGeometry) -> Vec<f32> {
+        let [h, wd] = g.input;
+        let [oh, ow] = g.output;
+        let [kh, kw] = g.kernel;
+        let mut gi = vec![0.0f32; h * wd];
+        for y in 0..oh {
+            for x in 0..ow {
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let iy = (y * g.stride[0] + ky * g.dilation[0]) as isize
+                            - g.pad_begin[0] as isize;
+                        let ix = (x * g.stride[1] + kx * g.dilation[1]) as isize
+                            - g.pad_begin[1] as isize;
+                        if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                            continue;
+                        }
+                        gi[iy as usize * wd + ix as usize] += go[y * ow + x] * w[ky * kw + kx];
+                    }
+                }
+            }
+        }
+        gi
+    }
+
+    #[test]
+    fn depthwise_plane_matches_the_definition() {
+        // (input, kernel, stride, dilation, pad begin, pad end)
+        let cases = [
+            ([7, 9], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1]),
+            ([8, 8], [3, 3], [2, 2], [1, 1], [0, 0], [1, 1]),
+            ([9, 7], [5, 5], [2, 2], [2, 1], [2, 2], [2, 2]),
+            ([6, 11], [5, 3], [1, 2], [1, 1], [2, 1], [2, 0]),
+            ([10, 10], [3, 3], [1, 1], [2, 2], [2, 2], [2, 2]),
+            ([5, 5], [3, 3], [3, 3], [1, 1], [0, 0], [0, 0]),
+        ];
+        for (input, kernel, stride, dilation, begin, end) in cases {
+            let output = [0, 1].map(|a| {
+                (input[a] + begin[a] + end[a] - (kernel[a] - 1) * dilation[a] - 1) / stride[a] + 1
+            });
+            let g = PlaneGeometry { input, output, kernel, stride, dilation, pad_begin: begin };
+            let go: Vec<f32> =
+                (0..output[0] * output[1]).map(|i| ((i * 37 % 11) as f32 - 5.0) * 0.3).collect();
+            let w: Vec<f32> =
+                (0..kernel[0] * kernel[1]).map(|i| ((i * 7 % 5) as f32 - 2.0) * 0.7).collect();
+            let mut gi = vec![0.0f32; input[0] * input[1]];
+            add_input_grad(&mut gi, &go, &w, &g);
+            let want = naive(&go, &w, &g);
+            for (a, b) in gi.iter().zip(&want) {
+                assert!((a - b).abs() < 1e-4, "{g:?}: {a} vs {b}");
+            }
+        }
+    }
+}
