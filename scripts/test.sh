@@ -29,8 +29,10 @@ trunk build --release --public-url /microscope/sub/ --dist "$CARGO_TARGET_DIR/di
 elapsed
 
 # One cargo invocation builds every test and the CLI they run, so each crate is compiled once
-# with one set of features.
-NATIVE=(--release --workspace --exclude microscope-app --exclude microscope-renderer)
+# with one set of features. The viewer (app) is in it for its unit tests of pure helpers (links,
+# suggestions, render settings, download bounds), which run natively; the renderer worker has
+# no native tests.
+NATIVE=(--release --workspace --exclude microscope-renderer)
 
 step "Building the CLI and every test, then fetching real data (weights, labels, photos; cached)"
 cargo test "${NATIVE[@]}" --no-run
@@ -38,7 +40,7 @@ export MICROSCOPE_BIN="$CARGO_TARGET_DIR/release/microscope"
 "$MICROSCOPE_BIN" fetch all
 elapsed
 
-step "Running every test (core, CLI, end-to-end in headless Chromium)"
+step "Running every test (core, CLI, the viewer's helpers, end-to-end in headless Chromium)"
 export MICROSCOPE_SCREENSHOTS="${MICROSCOPE_SCREENSHOTS:-$CARGO_TARGET_DIR/e2e-screenshots}"
 # Tests that need the real weights and photos fail, rather than skip, when they are missing.
 export MICROSCOPE_REQUIRE_DATA=1

@@ -211,3 +211,42 @@ pub async fn probe() -> GpuReport {
         .unwrap_or_default();
     GpuReport { tier, summary, limits, features }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(tier: GpuTier) -> GpuReport {
+        GpuReport { tier, summary: "SwiftShader".into(), limits: Vec::new(), features: Vec::new() }
+    }
+
+    #[test]
+    fn only_a_hardware_adapter_takes_webgpu_unless_the_url_forces_a_path() {
+        for (tier, path) in [
+            (GpuTier::None, ComputePath::Cpu),
+            (GpuTier::Software, ComputePath::Cpu),
+            (GpuTier::Hardware, ComputePath::Webgpu),
+        ] {
+            let choice = PathChoice::choose(&report(tier), None);
+            assert_eq!((choice.path, choice.forced), (path, false), "{tier:?}");
+        }
+        let forced = PathChoice::choose(&report(GpuTier::Software), Some(ComputePath::Webgpu));
+        assert!(forced.forced && forced.is_slow(), "software WebGPU is slow");
+        assert!(
+            forced.describe().contains("software adapter") && forced.describe().contains("URL")
+        );
+        let hardware = PathChoice::choose(&report(GpuTier::Hardware), None);
+        assert!(!hardware.is_slow());
+        assert_eq!(hardware.describe(), "WebGPU on SwiftShader");
+        assert!(PathChoice::choose(&report(GpuTier::None), None).describe().contains("no WebGPU"));
+    }
+
+    #[test]
+    fn url_paths_parse_loosely_and_refuse_the_rest() {
+        assert_eq!(PathChoice::parse_path(" WebGPU "), Some(ComputePath::Webgpu));
+        assert_eq!(PathChoice::parse_path("gpu"), Some(ComputePath::Webgpu));
+        assert_eq!(PathChoice::parse_path("CPU"), Some(ComputePath::Cpu));
+        assert_eq!(PathChoice::parse_path("vulkan"), None);
+        assert_eq!(PathChoice::parse_path(""), None);
+    }
+}

@@ -240,3 +240,27 @@ pub fn render_cache(key: &str) -> String {
 pub fn navigate() -> NavigateOptions {
     NavigateOptions { resolve: false, ..NavigateOptions::default() }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_base_is_the_origin_and_the_path_up_to_its_last_slash() {
+        let cases = [
+            ("https://user.github.io/repo/index.html?x=1#top", "https://user.github.io", "/repo/"),
+            ("https://user.github.io/repo/", "https://user.github.io", "/repo/"),
+            ("http://localhost:8080/", "http://localhost:8080", "/"),
+            ("http://localhost:8080", "http://localhost:8080", "/"),
+            ("https://host/a/b/page", "https://host", "/a/b/"),
+            ("https://host/app/?next=/a/b#x/y", "https://host", "/app/"),
+            ("/sub/path/", "", "/sub/path/"),
+            ("", "", "/"),
+            ("not a url", "", "/"),
+        ];
+        for (uri, origin, path) in cases {
+            let base = split_base(uri);
+            assert_eq!((base.origin.as_str(), base.path.as_str()), (origin, path), "{uri}");
+        }
+    }
+}

@@ -58,3 +58,43 @@ pub fn nearest_named(
     scored.sort_by_key(|(score, order, _)| (*score, *order));
     scored.into_iter().take(limit).map(|(_, _, suggestion)| suggestion).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_counts_edits_by_character_ignoring_case() {
+        assert_eq!(distance("blocks.8", "blocks.8"), 0);
+        assert_eq!(distance("Blocks.8", "blocks.8"), 0);
+        assert_eq!(distance("blocks.8", "blocks.9"), 1);
+        assert_eq!(distance("blocks.8", "block.8"), 1);
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("", "head"), 4);
+        assert_eq!(distance("é", "e"), 1, "by character, not by byte");
+    }
+
+    #[test]
+    fn nearest_puts_names_containing_the_query_first_then_by_distance() {
+        let candidates = ["stem", "blocks.0", "blocks.8", "blocks.10", "head"]
+            .map(|name| (name.to_owned(), format!("/m/{name}")));
+        let found = nearest("block.8", candidates.clone(), 2);
+        assert_eq!(found[0], Suggestion { label: "blocks.8".into(), href: "/m/blocks.8".into() });
+        assert_eq!(found.len(), 2);
+        // Every name containing "blocks" scores 0; ties keep the candidates' order.
+        let labels: Vec<String> =
+            nearest("blocks", candidates.clone(), 3).into_iter().map(|s| s.label).collect();
+        assert_eq!(labels, ["blocks.0", "blocks.8", "blocks.10"]);
+        assert!(nearest("x", candidates, 0).is_empty());
+        let named = nearest_named(
+            "lite",
+            [(
+                "efficientnet-lite0".to_owned(),
+                "Lite0 (efficientnet-lite0)".to_owned(),
+                "/a".to_owned(),
+            )],
+            5,
+        );
+        assert_eq!(named[0].label, "Lite0 (efficientnet-lite0)");
+    }
+}

@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 use support::naive::{self, Nd};
-use support::{init, ints, model, node, noise, string};
+use support::{hostile, init, ints, model, node, noise, string};
 
 /// A fresh cache folder for one test.
 struct Scratch(PathBuf);
@@ -295,47 +295,34 @@ fn malformed_and_unsupported_files_are_clear_errors() {
 #[test]
 fn hostile_sizes_end_in_clear_errors_not_allocations() {
     let s = Scratch::new("hostile");
-    let pool = |strides: i64, pads: i64| {
-        node(
-            "MaxPool",
-            "pool",
-            &["x"],
-            &["y"],
-            vec![
-                ints("kernel_shape", &[1, 1]),
-                ints("strides", &[strides, strides]),
-                ints("pads", &[pads; 4]),
-            ],
-        )
-    };
-    // Declared 50,000 x 50,000: the probe would allocate 10 GB.
-    let big = model(13, [1, 50_000, 50_000], vec![pool(50_000, 0)], vec![], &["y"]);
-    let file = s.write("big-input.onnx", &big.to_bytes());
-    let err = s.fails(&["import-onnx", &file, "--id", "big"]);
-    assert!(
-        err.contains("big-input.onnx cannot be imported")
-            && err.contains("`x`")
-            && err.contains("268435456"),
-        "{err}"
-    );
+    let limit = "268435456";
+    // The four files of the report, each under 250 bytes: a MaxPool and a Conv padding 8x8 by
+    // 100,000 with a huge stride (a 1x1 output of a padded input of 4 * 10^10 elements), a
+    // Gemm whose empty weight has an axis of 2^40 (the bias would be sized from it), an input
+    // declared 50,000 x 50,000 (the probe would allocate 10 GB).
+    let cases = [
+        ("pool-pads", hostile::huge_pad_pool(&hostile::SMALL_INPUT), ["`pool`", "pads"]),
+        ("conv-pads", hostile::huge_pad_conv(&hostile::SMALL_INPUT), ["`conv`", "pads"]),
+        ("gemm", hostile::empty_gemm(1 << 40), ["`B`", "dims"]),
+        ("big", hostile::big_input(&hostile::BIG_INPUT), ["`x`", "50000"]),
+    ];
+    for (id, m, named) in &cases {
+        let file = s.write(&format!("{id}.onnx"), &hostile::tiny(m));
+        let out = s.microscope(&["import-onnx", &file, "--id", id]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{id}: an error, not an abort: {err}");
+        assert!(err.contains(&format!("{id}.onnx cannot be imported")), "{err}");
+        for what in named.iter().chain([&limit]) {
+            assert!(err.contains(what), "{id}: `{err}` does not name {what}");
+        }
+        assert!(!err.contains("panicked") && !err.contains("memory allocation"), "{err}");
+    }
     // A symbolic size given on the command line is bounded the same way.
-    let mut sym = model(13, [1, 8, 8], vec![pool(50_000, 0)], vec![], &["y"]);
-    sym.graph.as_mut().unwrap().input[0] = support::value_info("x", &[None, Some(1), None, None]);
-    let file = s.write("symbolic-pool.onnx", &sym.to_bytes());
+    let sym = hostile::big_input(&hostile::SYMBOLIC_INPUT);
+    let file = s.write("symbolic-pool.onnx", &hostile::tiny(&sym));
     let err = s.fails(&["import-onnx", &file, "--id", "sym", "--input-size", "50000"]);
-    assert!(err.contains("symbolic-pool.onnx") && err.contains("268435456"), "{err}");
-    // Huge pads with a huge stride: a 1x1 output of a padded input of 4 * 10^10 elements.
-    let padded = model(13, [1, 8, 8], vec![pool(1_000_000, 100_000)], vec![], &["y"]);
-    let file = s.write("padded.onnx", &padded.to_bytes());
-    let err = s.fails(&["import-onnx", &file, "--id", "padded"]);
-    assert!(
-        err.contains("padded.onnx cannot be imported")
-            && err.contains("pool")
-            && err.contains("pads")
-            && err.contains("268435456"),
-        "{err}"
-    );
-    for id in ["big", "sym", "padded"] {
+    assert!(err.contains("symbolic-pool.onnx") && err.contains(limit), "{err}");
+    for id in cases.iter().map(|(id, _, _)| *id).chain(["sym"]) {
         assert!(!s.0.join("cache/models").join(id).join("model.json").exists(), "{id} stored");
     }
 }

@@ -229,8 +229,9 @@ fn objective_errors_are_reported_before_rendering() {
             &cache,
             &["render", "--model", MODEL, "--objective", objective, "--out", out.to_str().unwrap()],
         );
-        assert!(!output.status.success());
-        String::from_utf8_lossy(&output.stderr).into_owned()
+        let error = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(1), "an error, not an abort: {error}");
+        error
     };
     assert!(fail("blocks.8:").contains("at character 10: expected a non-negative integer"));
     let error = fail("blocks.88:1");
@@ -240,5 +241,10 @@ fn objective_errors_are_reported_before_rendering() {
     );
     assert!(fail("blocks.8:5000").contains("unit 5000 is out of range (0..112)"));
     assert!(fail("diversity(blocks.8)").contains("render a batch of 2 or more"));
+    // Nested 20,000 deep: refused by the parser's depth limit, not a stack overflow.
+    let deep = format!("{}blocks.8:1{}", "(".repeat(20_000), ")".repeat(20_000));
+    let error = fail(&deep);
+    assert!(error.contains("levels of nesting") && !error.contains("overflow"), "{error}");
+    assert!(error.contains("(40010 characters)") && !error.contains(&deep), "quoted cut short");
     assert!(!out.exists());
 }

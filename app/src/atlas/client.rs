@@ -113,7 +113,7 @@ async fn load<M: Manifest + Send + Sync + 'static>(path: AssetPath) -> Loaded<M>
 
 /// Downloads and parses the manifest at `path` (`key` is its text).
 async fn fetch_and_parse<M: Manifest>(path: &AssetPath, key: &str) -> Loaded<M> {
-    let bytes = fetch_bytes(&asset_url(path), key).await?;
+    let bytes = fetch_bytes(&asset_url(path), key, M::KIND.max_bytes()).await?;
     atlas::parse::<M>(key, &bytes)
         .map(Arc::new)
         .map_err(|error| LoadError::Corrupt { file: key.to_owned(), message: error.to_string() })

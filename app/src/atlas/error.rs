@@ -56,3 +56,22 @@ impl fmt::Display for LoadError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_names_its_file_and_kind() {
+        let missing = LoadError::Missing { file: "atlas.json".into() };
+        let corrupt = LoadError::Corrupt { file: "a/unit.json".into(), message: "bad".into() };
+        let network = LoadError::Network { file: "a/layer.json".into(), message: "offline".into() };
+        assert_eq!(
+            [missing.kind(), corrupt.kind(), network.kind()],
+            ["missing", "corrupt", "network"]
+        );
+        assert_eq!([missing.file(), corrupt.file()], ["atlas.json", "a/unit.json"]);
+        assert_eq!(missing.to_string(), "The atlas has no file atlas.json.");
+        assert_eq!(network.to_string(), "Could not download a/layer.json: offline");
+    }
+}

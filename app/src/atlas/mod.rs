@@ -3,6 +3,7 @@
 //! from `microscope_core::atlas::paths`. There is no ML math here: the viewer only shows what
 //! the atlas holds.
 
+pub mod bounded;
 pub mod client;
 pub mod error;
 pub mod fetch;

@@ -616,3 +616,35 @@ pub fn LiveRender(
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_seconds_then_minutes() {
+        assert_eq!(seconds(0.4), "0 s");
+        assert_eq!(seconds(-3.0), "0 s");
+        assert_eq!(seconds(59.4), "59 s");
+        assert_eq!(seconds(59.6), "1 min 0 s", "rounded to the nearest second");
+        assert_eq!(seconds(185.0), "3 min 5 s");
+    }
+
+    #[test]
+    fn failures_are_explained_by_what_a_visitor_can_do() {
+        let missing = RenderFailure::Download {
+            url: "atlas/w.safetensors".into(),
+            status: Some(404),
+            message: "not found".into(),
+        };
+        assert!(explain_failure(&missing).contains("does not ship this model's weights"));
+        let page = RenderFailure::Download {
+            url: "atlas/w.safetensors".into(),
+            status: None,
+            message: "the server sent a web page".into(),
+        };
+        assert!(explain_failure(&page).contains("could not be downloaded"));
+        let crashed = RenderFailure::Crashed { message: "unreachable".into() };
+        assert!(explain_failure(&crashed).contains("a new one starts"));
+    }
+}

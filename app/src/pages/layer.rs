@@ -290,3 +290,19 @@ fn deep_dream(ctx: &LayerCtx) -> impl IntoView + use<> {
         </section>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_filter_matches_unit_numbers_or_known_words() {
+        let words = HashMap::from([(12, vec!["Tabby cat".to_owned(), "dog".to_owned()])]);
+        assert!(passes(12, "", &words));
+        assert!(passes(12, "1", &words) && passes(112, "12", &words));
+        assert!(!passes(3, "12", &words));
+        assert!(passes(12, "tabby", &words), "words compare lowercase");
+        assert!(!passes(12, "bird", &words));
+        assert!(!passes(13, "cat", &words), "a unit without words passes only by number");
+    }
+}

@@ -136,3 +136,33 @@ impl UrlRenderSettings {
         query
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_technique_has_its_objective_and_image_count() {
+        let channel = Objective::channel("blocks.8", 3);
+        assert_eq!(technique_objective(Technique::Channel, "blocks.8", 3), (channel.clone(), 1));
+        assert_eq!(
+            technique_objective(Technique::Neuron, "blocks.8", 3),
+            (Objective::neuron("blocks.8", 3), 1)
+        );
+        assert_eq!(technique_objective(Technique::Negative, "blocks.8", 3), (-channel.clone(), 1));
+        assert_eq!(
+            technique_objective(Technique::Diversity, "blocks.8", 3),
+            (channel + Objective::diversity("blocks.8"), DIVERSITY_BATCH)
+        );
+        assert_eq!(dream_objective("head"), Objective::dream("head"));
+    }
+
+    #[test]
+    fn link_numbers_fall_back_to_the_default() {
+        assert_eq!(link_number(Some(" 128 ".into()), 64), 128);
+        assert_eq!(link_number(Some("-1".into()), 64), 64);
+        assert_eq!(link_number(Some("1e9".into()), 64), 64);
+        assert_eq!(link_number(Some("99999999999".into()), 64), 64, "past u32");
+        assert_eq!(link_number(None, 64), 64);
+    }
+}

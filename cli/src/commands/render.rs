@@ -154,7 +154,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     let (objective, batch, labels) = match (&args.objective, &args.layer, &args.units) {
         (Some(text), _, _) => {
             let objective: Objective =
-                text.parse().with_context(|| format!("in the objective `{text}`"))?;
+                text.parse().with_context(|| format!("in the objective {}", quoted(text)))?;
             let labels: Vec<String> = (0..args.batch).map(|i| i.to_string()).collect();
             (objective, args.batch, labels)
         }
@@ -248,6 +248,20 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Characters of an objective quoted in full in an error; a longer one is cut (the error's
+/// character position still locates the problem).
+const QUOTED_CHARS: usize = 120;
+
+/// `text` in backquotes, cut after [`QUOTED_CHARS`] characters.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        Some((end, _)) => {
+            format!("`{}…` ({} characters)", &text[..end], text.chars().count())
+        }
+        None => format!("`{text}`"),
+    }
 }
 
 #[cfg(test)]

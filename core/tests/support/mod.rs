@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::too_many_arguments)]
 
+pub mod hostile;
 pub mod naive;
 
 use burn::prelude::*;
