@@ -126,9 +126,12 @@ impl Renderer {
                 }
                 return;
             }
-            RendererEvent::Progress { job, .. } | RendererEvent::RenderProgress { job, .. } => *job,
+            RendererEvent::Progress { job, .. }
+            | RendererEvent::RenderProgress { job, .. }
+            | RendererEvent::PhotoProgress { job, .. } => *job,
             RendererEvent::SmokeDone { job, .. }
             | RendererEvent::RenderDone { job, .. }
+            | RendererEvent::PhotoDone { job, .. }
             | RendererEvent::Failed { job, .. } => {
                 let job = *job;
                 let listener = self.listeners.borrow_mut().remove(&job);
@@ -181,6 +184,7 @@ fn request_job(request: &RendererRequest) -> u32 {
     match request {
         RendererRequest::Smoke { job, .. }
         | RendererRequest::Render { job, .. }
+        | RendererRequest::Photo { job, .. }
         | RendererRequest::Cancel { job } => *job,
     }
 }

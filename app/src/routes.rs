@@ -13,6 +13,7 @@ use crate::pages::{
 /// The whole app: a router over the product's pages, with a not-found page for anything else.
 #[component]
 pub fn App() -> impl IntoView {
+    crate::components::your_photo::provide_photo_slot();
     view! {
         <Router base=crate::links::router_base().unwrap_or_default()>
             <Routes fallback=|| view! { <NotFoundPage/> }>

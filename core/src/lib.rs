@@ -25,6 +25,7 @@ pub mod objective;
 #[cfg(feature = "ml")]
 pub mod onnx;
 pub mod organisms;
+pub mod photo_query;
 pub mod photos;
 #[cfg(feature = "preprocess")]
 pub mod preprocess;

@@ -8,11 +8,17 @@
 //! [`RendererEvent::RenderProgress`] events (some with a preview [`Picture`]), then
 //! [`RendererEvent::RenderDone`] (also after a cancel, with `cancelled` set) or
 //! [`RendererEvent::Failed`] with a typed [`RenderFailure`].
+//!
+//! A photo job ([`RendererRequest::Photo`]) carries the visitor's photo file and a
+//! [`PhotoQuery`] (classes, a layer's ranking, a unit's map), and is answered by
+//! [`RendererEvent::PhotoProgress`] events, then [`RendererEvent::PhotoDone`] or
+//! [`RendererEvent::Failed`] (with [`RenderFailure::Cancelled`] after a cancel).
 
 use serde::{Deserialize, Serialize};
 
 use crate::atlas::Sha256Hex;
 use crate::objective::{Objective, ParseError};
+use crate::photo_query::{PhotoAnswer, PhotoError, PhotoFile, PhotoQuery, PhotoStage};
 
 /// Which compute path the renderer uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -242,7 +248,13 @@ pub enum RenderFailure {
         /// What the browser reported.
         message: String,
     },
-    /// The job was cancelled before it started.
+    /// The visitor's photo cannot be used (too large, not an image).
+    #[error("{error}")]
+    Photo {
+        /// What is wrong with it.
+        error: PhotoError,
+    },
+    /// The job was cancelled before it started (a photo job: before it ended).
     #[error("cancelled")]
     Cancelled,
     /// Anything else.
@@ -324,6 +336,19 @@ pub enum RendererRequest {
         /// What to render and how.
         settings: RenderSettings,
     },
+    /// Measure the visitor's photo: what [`PhotoQuery`] asks, on the model.
+    Photo {
+        /// Job number repeated by every event of this job.
+        job: u32,
+        /// Compute path to run on.
+        path: ComputePath,
+        /// The model.
+        model: ModelRef,
+        /// The photo file, within [`PhotoLimits::BROWSER`](crate::photo_query::PhotoLimits).
+        photo: PhotoFile,
+        /// What to compute.
+        query: PhotoQuery,
+    },
     /// Stop a job as soon as its current step ends; a render answers with its images so far.
     Cancel {
         /// The job to stop.
@@ -393,6 +418,28 @@ pub enum RendererEvent {
         #[serde(default)]
         memory: Option<WorkerMemory>,
     },
+    /// A photo job moved on to its next stage.
+    PhotoProgress {
+        /// Job number.
+        job: u32,
+        /// What it does now.
+        stage: PhotoStage,
+        /// Stages begun so far (1-based).
+        step: u32,
+        /// Stages in the job.
+        steps: u32,
+    },
+    /// A photo job finished.
+    PhotoDone {
+        /// Job number.
+        job: u32,
+        /// Compute path that ran.
+        path: ComputePath,
+        /// What the query asked for.
+        answer: PhotoAnswer,
+        /// Wall time of the job (model loading included), in milliseconds.
+        elapsed_ms: f64,
+    },
     /// A job failed.
     Failed {
         /// Job number.
@@ -455,6 +502,51 @@ mod tests {
         let text = serde_json::to_string(&event).unwrap();
         assert_eq!(serde_json::from_str::<RendererEvent>(&text).unwrap(), event);
         assert_eq!(format!("{picture:?}"), "Picture(1x2, 8 bytes)");
+    }
+
+    #[test]
+    fn photo_jobs_round_trip_typed() {
+        use crate::UnitId;
+        use crate::photo_query::{ClassScore, UnitValue};
+        let request = RendererRequest::Photo {
+            job: 4,
+            path: ComputePath::Cpu,
+            model: ModelRef {
+                id: "efficientnet-lite0".into(),
+                url: "w.safetensors".into(),
+                format: WeightsFormat::Safetensors,
+                sha256: None,
+            },
+            photo: PhotoFile { bytes: vec![0xff, 0xd8, 0xff] },
+            query: PhotoQuery {
+                classes: true,
+                layer: Some("blocks.2".into()),
+                unit: Some(UnitId::new("blocks.2", 3)),
+            },
+        };
+        let text = serde_json::to_string(&request).unwrap();
+        assert_eq!(serde_json::from_str::<RendererRequest>(&text).unwrap(), request);
+        let only_classes: PhotoQuery = serde_json::from_str(r#"{"classes":true}"#).unwrap();
+        assert_eq!(only_classes, PhotoQuery { classes: true, ..PhotoQuery::default() });
+
+        let answer = PhotoAnswer {
+            width: 600,
+            height: 400,
+            classes: Some(vec![ClassScore { class: 967, probability: 0.5 }]),
+            ranking: Some(crate::photo_query::LayerRanking {
+                layer: "blocks.2".into(),
+                units: vec![UnitValue { unit: 3, value: 1.5 }],
+            }),
+            unit: None,
+        };
+        let event =
+            RendererEvent::PhotoDone { job: 4, path: ComputePath::Cpu, answer, elapsed_ms: 3.0 };
+        let text = serde_json::to_string(&event).unwrap();
+        assert_eq!(serde_json::from_str::<RendererEvent>(&text).unwrap(), event);
+        let failure = RenderFailure::Photo { error: PhotoError::Empty };
+        let text = serde_json::to_string(&failure).unwrap();
+        assert_eq!(text, r#"{"cause":"photo","error":{"problem":"empty"}}"#);
+        assert_eq!(serde_json::from_str::<RenderFailure>(&text).unwrap(), failure);
     }
 
     #[test]

@@ -7,9 +7,13 @@ mod devices;
 #[cfg(target_arch = "wasm32")]
 mod fetch;
 #[cfg(target_arch = "wasm32")]
+mod jobs;
+#[cfg(target_arch = "wasm32")]
 mod memory;
 #[cfg(target_arch = "wasm32")]
 mod models;
+#[cfg(target_arch = "wasm32")]
+mod photo_job;
 #[cfg(target_arch = "wasm32")]
 mod render_job;
 #[cfg(target_arch = "wasm32")]

@@ -2,9 +2,6 @@
 //! a pause between steps so that cancel requests (and other messages) get through, progress
 //! after every step and a preview every few.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
 use burn::prelude::Device;
 use microscope_core::fv::{CancelFlag, RenderError, RenderOptions, RenderSession, RenderedImage};
 use microscope_core::protocol::{
@@ -18,19 +15,6 @@ use crate::devices::device_for;
 use crate::memory::worker_memory;
 use crate::models::model_for;
 
-thread_local! {
-    static RUNNING: RefCell<HashMap<u32, CancelFlag>> = RefCell::new(HashMap::new());
-}
-
-/// Asks job `job` to stop after its current step (nothing happens if it has ended).
-pub fn cancel(job: u32) {
-    RUNNING.with(|running| {
-        if let Some(flag) = running.borrow().get(&job) {
-            flag.cancel();
-        }
-    });
-}
-
 /// Runs a render job to its end, sending its events through `post`.
 pub async fn run(
     job: u32,
@@ -39,10 +23,9 @@ pub async fn run(
     settings: RenderSettings,
     post: impl Fn(&RendererEvent),
 ) {
-    let flag = CancelFlag::new();
-    RUNNING.with(|running| running.borrow_mut().insert(job, flag.clone()));
+    let flag = crate::jobs::begin(job);
     let mut outcome = render(job, path, &model, &settings, &flag, &post).await;
-    RUNNING.with(|running| running.borrow_mut().remove(&job));
+    crate::jobs::end(job);
     // Measured here, once the session and its tensors are gone.
     if let Ok(RendererEvent::RenderDone { path, memory, .. }) = &mut outcome {
         *memory = Some(worker_memory(*path));
@@ -114,7 +97,7 @@ async fn render(
 }
 
 /// What a render error means for the page.
-fn failure(error: RenderError) -> RenderFailure {
+pub fn failure(error: RenderError) -> RenderFailure {
     match error {
         RenderError::Objective(error) => RenderFailure::Objective { message: error.to_string() },
         RenderError::DeviceLost(message) => RenderFailure::DeviceLost { message },
@@ -129,7 +112,7 @@ fn picture(image: &RenderedImage) -> Picture {
 }
 
 /// Yields to the worker's event loop once (a zero-delay timeout), so `onmessage` can run.
-async fn pause() {
+pub async fn pause() {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
         if scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0).is_err() {

@@ -48,7 +48,10 @@ async fn handle(request: RendererRequest) {
         RendererRequest::Render { job, path, model, settings } => {
             crate::render_job::run(job, path, model, settings, post).await;
         }
-        RendererRequest::Cancel { job } => crate::render_job::cancel(job),
+        RendererRequest::Photo { job, path, model, photo, query } => {
+            crate::photo_job::run(job, path, model, photo, query, post).await;
+        }
+        RendererRequest::Cancel { job } => crate::jobs::cancel(job),
         RendererRequest::Smoke { job, path, steps } => {
             let outcome = async {
                 let device: Device = device_for(path).await?;

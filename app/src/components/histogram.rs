@@ -1,4 +1,5 @@
-//! The activation histogram as an SVG bar chart.
+//! The activation histogram as an SVG bar chart, with a value marked on it when asked (the
+//! visitor's photo).
 
 use leptos::prelude::*;
 use microscope_core::atlas::{Histogram, Statistic};
@@ -16,9 +17,14 @@ fn statistic_words(statistic: &Statistic) -> &'static str {
     }
 }
 
-/// The histogram chart.
+/// The histogram chart; `mark` draws a line at that value (at the edge when outside the
+/// range); `id` replaces the figure's id (`histogram`).
 #[component]
-pub fn HistogramChart(histogram: Histogram) -> impl IntoView {
+pub fn HistogramChart(
+    histogram: Histogram,
+    #[prop(optional)] mark: Option<f32>,
+    #[prop(optional)] id: Option<&'static str>,
+) -> impl IntoView {
     let peak = histogram.counts.iter().copied().max().unwrap_or(1).max(1) as f64;
     let bins = histogram.counts.len().max(1) as f64;
     let bar = WIDTH / bins;
@@ -42,17 +48,36 @@ pub fn HistogramChart(histogram: Histogram) -> impl IntoView {
         let x = WIDTH * f64::from(-histogram.min) / f64::from(histogram.max - histogram.min);
         view! { <line class="zero" x1=format!("{x:.2}") x2=format!("{x:.2}") y1="0" y2=HEIGHT.to_string()/> }
     });
+    let span = f64::from(histogram.max - histogram.min);
+    let marked = mark.map(|value| {
+        let x = if span > 0.0 {
+            (WIDTH * f64::from(value - histogram.min) / span).clamp(0.0, WIDTH)
+        } else {
+            WIDTH / 2.0
+        };
+        view! {
+            <line class="mark" x1=format!("{x:.2}") x2=format!("{x:.2}") y1="0" y2=HEIGHT.to_string()>
+                <title>{format!("your photo: {value:.3}")}</title>
+            </line>
+        }
+    });
+    let beyond = mark
+        .filter(|v| *v < histogram.min || *v > histogram.max)
+        .map(|_| " (your photo lies beyond that range: marked at the edge)")
+        .unwrap_or_default();
     let caption = format!(
-        "{total} samples of {}, from {:.3} to {:.3}",
+        "{total} samples of {}, from {:.3} to {:.3}{}{beyond}",
         statistic_words(&histogram.statistic),
         histogram.min,
-        histogram.max
+        histogram.max,
+        mark.map(|v| format!("; your photo: {v:.3}")).unwrap_or_default(),
     );
     view! {
-        <figure class="chart" id="histogram">
+        <figure class="chart" id=id.unwrap_or("histogram") data-mark=mark.map(|v| v.to_string())>
             <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=caption.clone() preserveAspectRatio="none">
                 {bars}
                 {zero}
+                {marked}
             </svg>
             <figcaption>{caption}</figcaption>
         </figure>

@@ -365,7 +365,9 @@ impl Panel {
             }
             RendererEvent::Ready
             | RendererEvent::Progress { .. }
-            | RendererEvent::SmokeDone { .. } => {}
+            | RendererEvent::SmokeDone { .. }
+            | RendererEvent::PhotoProgress { .. }
+            | RendererEvent::PhotoDone { .. } => {}
         }
     }
 }
@@ -405,6 +407,7 @@ fn explain_failure(failure: &RenderFailure) -> String {
         RenderFailure::Settings { .. }
         | RenderFailure::Model { .. }
         | RenderFailure::Cancelled
+        | RenderFailure::Photo { .. }
         | RenderFailure::Other { .. } => format!("The render failed: {failure}"),
     }
 }

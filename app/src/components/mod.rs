@@ -13,3 +13,4 @@ pub mod timeline;
 pub mod top_classes;
 pub mod unit_card;
 pub mod unit_grid;
+pub mod your_photo;

@@ -76,7 +76,9 @@ pub fn DiagnosticsPage() -> impl IntoView {
                 // Events of other kinds of jobs never reach a smoke job.
                 RendererEvent::Ready
                 | RendererEvent::RenderProgress { .. }
-                | RendererEvent::RenderDone { .. } => {}
+                | RendererEvent::RenderDone { .. }
+                | RendererEvent::PhotoProgress { .. }
+                | RendererEvent::PhotoDone { .. } => {}
             },
         );
         if let Err(failure) = started {

@@ -13,6 +13,7 @@ use crate::atlas::{LayerCtx, Lookup, load_annotations, load_unit, resolve_layer}
 use crate::components::live_render::{LiveRender, RenderJob, model_ref, weights_bytes};
 use crate::components::load_error::LoadErrorBox;
 use crate::components::unit_grid::{GridSource, UnitGrid};
+use crate::components::your_photo::ranking::PhotoRanking;
 use crate::layout::{Loading, Page};
 use crate::links;
 use crate::pages::live_settings::{UrlRenderSettings, dream_objective};
@@ -237,7 +238,27 @@ fn found(ctx: LayerCtx) -> impl IntoView {
             </span>
         </div>
         <UnitGrid source=source units=shown technique=technique.into()/>
+        {your_photo(&ctx, manifest)}
         {deep_dream(&ctx)}
+    }
+}
+
+/// The units that fire most on the visitor's photo; their links keep the checkpoint and a
+/// forced compute path.
+fn your_photo(ctx: &LayerCtx, manifest: Option<Arc<LayerManifest>>) -> impl IntoView + use<> {
+    let model = &ctx.model.model;
+    let forced = UrlRenderSettings::from_query().forced_path();
+    let mut query = Vec::new();
+    if ctx.checkpoint != model.default_checkpoint.as_str() {
+        query.push(format!("checkpoint={}", ctx.checkpoint));
+    }
+    if let Some(path) = forced {
+        query.push(format!("path={}", path.as_str()));
+    }
+    let query = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
+    view! {
+        <PhotoRanking model=model_ref(model, &ctx.checkpoint) layer=ctx.info().name.as_str().to_owned()
+            manifest=manifest query=query forced_path=forced/>
     }
 }
 

@@ -8,9 +8,12 @@ use leptos::task::spawn_local;
 
 use crate::atlas::{Lookup, ModelCtx, load_layer, resolve_model};
 use crate::components::architecture::Architecture;
+use crate::components::live_render::model_ref;
 use crate::components::load_error::LoadErrorBox;
+use crate::components::your_photo::classes::PhotoClasses;
 use crate::layout::{Loading, Page};
 use crate::number::{grouped, percent};
+use crate::pages::live_settings::UrlRenderSettings;
 use crate::pages::name_param;
 use crate::pages::not_found::NotFoundPage;
 
@@ -87,6 +90,11 @@ fn found(ctx: ModelCtx) -> impl IntoView {
         })
         .collect_view();
     let weights = model.provenance.weights.clone();
+    let names = model.labels.as_ref().map(|l| l.names.clone()).unwrap_or_default();
+    let photo = view! {
+        <PhotoClasses model=model_ref(&model, model.default_checkpoint.as_str()) names=names
+            forced_path=UrlRenderSettings::from_query().forced_path()/>
+    };
     view! {
         <p class="breadcrumbs"><a href=crate::links::home()>"Models"</a></p>
         <h1>{model.title.clone()} " " <span class="model-id">{format!("({id})")}</span></h1>
@@ -97,6 +105,7 @@ fn found(ctx: ModelCtx) -> impl IntoView {
             "starts where the spatial resolution changes. Pick a layer to see all of its units."
         </p>
         <Architecture model=id.clone() layers=model.graph.layers.clone() coverage=coverage.into()/>
+        {photo}
         <h2>"Input"</h2>
         <p>{format!(
             "{}×{} pixels, {} channels, {}.",

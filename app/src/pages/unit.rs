@@ -23,12 +23,13 @@ use crate::atlas::{
 use crate::components::clipboard::CopyButton;
 use crate::components::histogram::HistogramChart;
 use crate::components::label_evidence::LabelEvidenceNote;
-use crate::components::live_render::LiveRender;
+use crate::components::live_render::{LiveRender, model_ref};
 use crate::components::load_error::LoadErrorBox;
 use crate::components::placeholder::Placeholder;
 use crate::components::sprite::SpriteTile;
 use crate::components::timeline::Timeline;
 use crate::components::top_classes::TopClassesChart;
+use crate::components::your_photo::unit_map::PhotoUnitMap;
 use crate::download::download_png;
 use crate::layout::{Loading, Page};
 use crate::links;
@@ -240,6 +241,11 @@ fn UnitView(ctx: UnitCtx) -> impl IntoView {
     });
 
     let annotations = annotations_view(&ctx);
+    let photo = view! {
+        <PhotoUnitMap model=model_ref(&model, &ctx.layer.checkpoint) unit=id.clone()
+            histogram=ctx.manifest.as_ref().ok().and_then(|m| m.histogram.clone())
+            forced_path=url_settings.forced_path()/>
+    };
     view! {
         <div class="unit-head">
             <h1>{title.clone()}</h1>
@@ -260,6 +266,7 @@ fn UnitView(ctx: UnitCtx) -> impl IntoView {
         </div>
         {checkpoints}
         {body}
+        {photo}
         <section class="share" aria-labelledby="share-heading">
             <h2 id="share-heading">"Share"</h2>
             <div class="actions">

@@ -35,17 +35,34 @@ pub async fn objective_values(
     objective: &Objective,
     input: Tensor<4>,
 ) -> Result<Vec<f32>, RenderError> {
-    let [n, ..] = input.dims();
     objective.validate(network, 1, false)?;
     let layers = objective.layers();
     let names: Vec<&str> = layers.iter().map(String::as_str).collect();
     let activations = network.forward_layers(input.clone(), &names)?;
+    values_on(objective, &layers, &activations, &input).await
+}
+
+/// The value of `objective` on activations already computed from `input`: `activations`
+/// holds the layers `layers` (those of [`Objective::layers`]), one value per batch element.
+/// [`objective_values`] is this after its forward pass; a photo query runs the pass once
+/// for several measurements.
+///
+/// # Shapes
+/// - `activations`: one `[N, C, H, W]` per layer
+/// - `input`: `[N, channels, S, S]`, normalised
+pub async fn values_on(
+    objective: &Objective,
+    layers: &[String],
+    activations: &[Tensor<4>],
+    input: &Tensor<4>,
+) -> Result<Vec<f32>, RenderError> {
+    let [n, ..] = input.dims();
     let mut values = Vec::with_capacity(n);
     for i in 0..n {
         let one: Vec<Tensor<4>> = activations.iter().map(|a| a.clone().narrow(0, i, 1)).collect();
         let image = input.clone().narrow(0, i, 1);
         let value = objective.evaluate(&Evaluation {
-            layers: &layers,
+            layers,
             activations: &one,
             image: &image,
             batch: 1,

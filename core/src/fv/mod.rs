@@ -45,7 +45,7 @@ pub mod validate;
 #[cfg(test)]
 mod properties;
 #[cfg(test)]
-mod testnet;
+pub(crate) mod testnet;
 
 pub use crate::objective::{Expected, Objective, ParseError};
 pub use image::RenderedImage;

@@ -165,7 +165,9 @@ pub fn RenderCheck() -> impl IntoView {
                 }
                 RendererEvent::Ready
                 | RendererEvent::Progress { .. }
-                | RendererEvent::SmokeDone { .. } => {}
+                | RendererEvent::SmokeDone { .. }
+                | RendererEvent::PhotoProgress { .. }
+                | RendererEvent::PhotoDone { .. } => {}
             },
         );
         if let Err(failure) = started {
