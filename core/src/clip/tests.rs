@@ -15,7 +15,7 @@ fn clip_matches_burn_clamp_values_and_gradients() {
     let n = 7 * 7100;
     let mut values: Vec<f32> = Tensor::<1>::random([n], Distribution::Uniform(-3.0, 9.0), &device)
         .to_data()
-        .try_to_vec()
+        .try_to_vec::<f32>()
         .unwrap();
     values[0] = 0.0;
     values[1] = 6.0;
@@ -24,8 +24,8 @@ fn clip_matches_burn_clamp_values_and_gradients() {
     let mix = Tensor::<2>::random(x0.dims(), Distribution::Default, &device);
 
     let same = |a: Tensor<2>, b: Tensor<2>| {
-        let a: Vec<f32> = a.to_data().try_to_vec().unwrap();
-        let b: Vec<f32> = b.to_data().try_to_vec().unwrap();
+        let a: Vec<f32> = a.to_data().try_to_vec::<f32>().unwrap();
+        let b: Vec<f32> = b.to_data().try_to_vec::<f32>().unwrap();
         assert_eq!(a.len(), b.len());
         for (i, (a, b)) in a.iter().zip(&b).enumerate() {
             assert!(a == b || (a.is_nan() && b.is_nan()), "element {i}: {a} vs {b}");
