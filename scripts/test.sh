@@ -30,7 +30,7 @@ elapsed
 
 # One cargo invocation builds every test and the CLI they run, so each crate is compiled once
 # with one set of features. The viewer (app) is in it for its unit tests of pure helpers (links,
-# suggestions, render settings, download bounds), which run natively; the renderer worker has
+# suggestions, render settings, the layer filter), which run natively; the renderer worker has
 # no native tests.
 NATIVE=(--release --workspace --exclude microscope-renderer)
 
