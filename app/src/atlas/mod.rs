@@ -3,11 +3,13 @@
 //! from `microscope_core::atlas::paths`. There is no ML math here: the viewer only shows what
 //! the atlas holds.
 
+pub mod class_units;
 pub mod client;
 pub mod error;
 pub mod fetch;
 pub mod lookup;
 
+pub use class_units::{ClassUnit, class_units};
 pub use client::{
     asset_url, load_annotations, load_index, load_layer, load_model, load_photos, load_unit,
 };

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use crate::atlas::fetch::fetch_bytes;
+use crate::atlas::fetch::{Freshness, fetch_bytes};
 
 /// `renderer.json`.
 #[derive(Deserialize)]
@@ -17,7 +17,9 @@ struct RendererSizes {
 
 /// The renderer's download in bytes (compressed), if the site records it.
 pub async fn renderer_bytes() -> Option<u64> {
-    let bytes = fetch_bytes(&crate::links::renderer_sizes(), "renderer.json").await.ok()?;
+    let bytes = fetch_bytes(&crate::links::renderer_sizes(), "renderer.json", Freshness::Cached)
+        .await
+        .ok()?;
     serde_json::from_slice::<RendererSizes>(&bytes).ok().map(|sizes| sizes.gzip_bytes)
 }
 
