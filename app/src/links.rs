@@ -129,6 +129,11 @@ pub fn compare() -> String {
     href("/compare")
 }
 
+/// The compare page for one class (a label name) across every model that has it.
+pub fn compare_class(name: &str) -> String {
+    format!("{}?class={}", href("/compare"), js_sys::encode_uri_component(name))
+}
+
 /// The search page for `text`.
 pub fn search(text: &str) -> String {
     format!("{}?q={}", href("/search"), js_sys::encode_uri_component(text))

@@ -196,3 +196,87 @@ fn a_second_build_into_a_folder_being_built_refuses() {
     assert!(!lock.exists());
     let _ = std::fs::remove_dir_all(&atlas);
 }
+
+/// Whether the cache holds EfficientNet-Lite1's weights as well (else the test skips, or fails
+/// when `MICROSCOPE_REQUIRE_DATA=1`).
+fn lite1_ready() -> bool {
+    let cache =
+        std::env::var_os("MICROSCOPE_CACHE").map(std::path::PathBuf::from).unwrap_or_else(|| {
+            Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cache/microscope")
+        });
+    if cache.join("weights/efficientnet-lite1.safetensors").exists() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("MICROSCOPE_REQUIRE_DATA").is_none_or(|v| v != "1"),
+        "MICROSCOPE_REQUIRE_DATA=1 but EfficientNet-Lite1 is missing (run `microscope fetch all`)"
+    );
+    eprintln!("SKIPPED: EfficientNet-Lite1 missing from the cache (run `microscope fetch all`)");
+    false
+}
+
+/// `atlas.json`'s models as `(id, building)`.
+fn listed(atlas: &Path) -> Vec<(String, bool)> {
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(atlas.join("atlas.json")).unwrap()).unwrap();
+    index["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["id"].as_str().unwrap().to_owned(), m["building"].as_bool().unwrap_or(false)))
+        .collect()
+}
+
+#[test]
+fn a_second_model_joins_an_atlas_listed_as_building_until_done_leaving_the_first_as_it_is() {
+    if !data_ready() || !lite1_ready() {
+        return;
+    }
+    let atlas = scratch("second-model");
+    ok(&build_args(&atlas, "0-3", "examples", &[]));
+    assert_eq!(listed(&atlas), [("efficientnet-lite0".to_owned(), false)]);
+    let lite0_dir = atlas.join("models/efficientnet-lite0");
+    let lite0_before = lite0::tree(&lite0_dir);
+    let stem_layer = lite0_dir.join("checkpoints/final/layers/stem/layer.json");
+    let layer_inode = std::fs::metadata(&stem_layer).unwrap().ino();
+
+    // Lite1, stopped in its finish step (and killed): listed, and marked as being built.
+    let mut args = build_args(&atlas, "0-1", "examples", &[]);
+    let model = args.iter().position(|a| a == "--model").unwrap() + 1;
+    args[model] = "efficientnet-lite1".to_owned();
+    let mut child = lite0::command(BIN, &args, &[("MICROSCOPE_HALT_AT", "finish".to_owned())])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = String::new();
+    for line in std::io::BufRead::lines(std::io::BufReader::new(child.stderr.take().unwrap())) {
+        let line = line.unwrap();
+        said.push_str(&line);
+        said.push('\n');
+        if line.starts_with("halted at finish") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(said.contains("halted at finish"), "the build did not reach finish:\n{said}");
+    assert_eq!(
+        listed(&atlas),
+        [("efficientnet-lite0".to_owned(), false), ("efficientnet-lite1".to_owned(), true)]
+    );
+
+    // Resumed: finished, no longer marked; the first model's files are the same files.
+    let resumed = ok(&args);
+    assert!(resumed.contains("0 units to build, 2 already complete"), "{resumed}");
+    assert_eq!(
+        listed(&atlas),
+        [("efficientnet-lite0".to_owned(), false), ("efficientnet-lite1".to_owned(), false)]
+    );
+    let index = std::fs::read_to_string(atlas.join("atlas.json")).unwrap();
+    assert!(!index.contains("building"), "a finished atlas does not mention it: {index}");
+    assert!(lite0::tree(&lite0_dir) == lite0_before, "the first model's files changed");
+    assert_eq!(std::fs::metadata(&stem_layer).unwrap().ino(), layer_inode, "not rewritten");
+    verify_clean(&atlas);
+    let _ = std::fs::remove_dir_all(&atlas);
+}

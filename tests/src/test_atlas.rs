@@ -89,6 +89,7 @@ fn fixture_with_model(
         id: name(id)?,
         title: title.to_owned(),
         summary: Some(summary.to_owned()),
+        building: false,
     });
     write(dir, paths::index().as_str(), &atlas::to_json_pretty(&index).map_err(bad)?)?;
 
@@ -194,6 +195,74 @@ pub fn write_with_wide_layer(dir: &Path, units: u32) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The id of the second organism of [`write_with_twin`].
+pub const TWIN_MODEL: &str = "tiny-twin";
+/// Its one layer.
+pub const TWIN_LAYER: &str = "mixed";
+/// The strongest class of each unit of [`TWIN_LAYER`] and its score (TEST DATA): class 2
+/// (`cup`) is the strongest of units 1, 3 and 4, in the order 4, 1, 3 by score.
+pub const TWIN_CLASSES: [(u32, f32); 5] = [(0, 0.9), (2, 0.4), (1, 0.7), (2, 0.2), (2, 0.8)];
+
+/// A copy of the fixture atlas in `dir` plus a second organism [`TWIN_MODEL`] (TEST DATA) with
+/// the fixture model's labels: its one layer [`TWIN_LAYER`] has every unit built with one top
+/// class ([`TWIN_CLASSES`]), listed in the layer's `unit_classes`; `atlas.json` marks it as
+/// still being built.
+pub fn write_with_twin(dir: &Path) -> Result<()> {
+    let (model_id, checkpoint, layer) = (name(TWIN_MODEL)?, name("final")?, name(TWIN_LAYER)?);
+    let units = TWIN_CLASSES.len() as u32;
+    let info = LayerInfo {
+        name: layer.clone(),
+        op: Some("Conv".to_owned()),
+        shape: vec![1, units, 4, 4],
+        units,
+        receptive_field: None,
+    };
+    fixture_with_model(
+        dir,
+        TWIN_MODEL,
+        "Tiny twin (test data)",
+        "Generated test data.",
+        info,
+        |_| {},
+    )?;
+    let index_path = paths::index();
+    let bytes = fs::read(dir.join(index_path.as_str()))
+        .map_err(|e| Error::io("reading the test atlas's index".to_owned(), e))?;
+    let mut index = atlas::parse_index("atlas.json", &bytes).map_err(bad)?;
+    for entry in index.models.iter_mut().filter(|m| m.id == model_id) {
+        entry.building = true;
+    }
+    write(dir, index_path.as_str(), &atlas::to_json_pretty(&index).map_err(bad)?)?;
+
+    let all = RangeSet::all(units);
+    let mut manifests = Vec::new();
+    for (unit, (class, score)) in (0..units).zip(TWIN_CLASSES) {
+        let mut manifest =
+            UnitManifest::new(model_id.clone(), checkpoint.clone(), layer.clone(), unit);
+        manifest.top_classes = Some(vec![atlas::ClassScore { class, score }]);
+        write(
+            dir,
+            paths::unit_manifest(&model_id, &checkpoint, &layer, unit).as_str(),
+            &atlas::to_json_compact(&manifest).map_err(bad)?,
+        )?;
+        manifests.push(manifest);
+    }
+    let manifest = LayerManifest {
+        model: model_id.clone(),
+        checkpoint: checkpoint.clone(),
+        layer: layer.clone(),
+        units,
+        coverage: Coverage { built: all.clone(), top_classes: all, ..Coverage::default() },
+        sheets: LayerSheets::default(),
+        unit_classes: atlas::UnitClass::of_units(&manifests),
+    };
+    write(
+        dir,
+        paths::layer_manifest(&model_id, &checkpoint, &layer).as_str(),
+        &atlas::to_json_pretty(&manifest).map_err(bad)?,
+    )
 }
 
 /// The built-in model of [`write_with_lite0`].

@@ -498,6 +498,73 @@ async fn home_model_search_and_compare() {
 }
 
 #[tokio::test]
+async fn compare_one_class_across_models_and_models_being_built() {
+    let _one = serial::exclusive().await;
+    let atlas = tempfile::tempdir().unwrap();
+    test_atlas::write_with_twin(atlas.path()).unwrap();
+    let server = serve(Some(atlas.path()), &[]);
+    let browser = launch(&server, BrowserOptions::webgpu()).await;
+
+    // Home: the twin is marked as still being built, the fixture's model is not.
+    open(&browser, "/", "home").await;
+    let note = until(
+        &browser,
+        "the building note",
+        "const n = document.getElementById('building-note'); return n && n.innerText;",
+    )
+    .await;
+    assert!(
+        note.as_str().unwrap().contains("Tiny twin (test data) is still being built"),
+        "{note}"
+    );
+    let marked = until(&browser, "two cards", "const c = [...document.querySelectorAll('[data-model-card]')]; return c.length === 2 ? c.map(e => [e.dataset.modelCard, !!e.querySelector('[data-building]')]) : null;").await;
+    assert_eq!(marked, json!([["tiny", false], [test_atlas::TWIN_MODEL, true]]));
+
+    // One class, every model that has it: the twin's units whose strongest class is `cup`,
+    // strongest first, with their scores; the fixture's model has none.
+    open(&browser, "/compare?class=cup", "compare").await;
+    let columns = until(&browser, "both columns", "const c = [...document.querySelectorAll('.compare-model')]; return c.length === 2 ? c.map(e => [e.dataset.model, [...e.querySelectorAll('.class-unit')].map(u => [u.querySelector('a').getAttribute('href'), u.querySelector('.score').innerText])]) : null;").await;
+    let twin = |unit: u32, score: &str| {
+        json!([
+            format!("/models/{}/{}/{unit}", test_atlas::TWIN_MODEL, test_atlas::TWIN_LAYER),
+            score
+        ])
+    };
+    assert_eq!(
+        columns,
+        json!([
+            ["tiny", []],
+            [test_atlas::TWIN_MODEL, [twin(4, "0.800"), twin(1, "0.400"), twin(3, "0.200")]]
+        ])
+    );
+    let empty = run(
+        &browser,
+        "return document.querySelector('.compare-model[data-model=\"tiny\"]').innerText;",
+    )
+    .await;
+    assert!(
+        empty.as_str().unwrap().contains("No unit of Tiny has “cup” as its strongest class"),
+        "{empty}"
+    );
+    browser.screenshot("viewer compare class").await.unwrap();
+    browser
+        .click(".compare-model[data-model=\"tiny-twin\"] .class-unit a", DATA_TIMEOUT)
+        .await
+        .unwrap();
+    until(&browser, "the unit page", "const m = document.querySelector('main[data-page=\"unit\"]'); return m && location.pathname === '/models/tiny-twin/mixed/4';").await;
+
+    // The picker offers every class name; a class no model has says so.
+    open(&browser, "/compare", "compare").await;
+    let names = until(&browser, "the class names", "const o = [...document.querySelectorAll('#compare-class-names option')].map(o => o.value); return o.length ? o : null;").await;
+    assert_eq!(names, json!(["cat", "dog, hound", "cup", "car", "tree"]));
+    browser.send_keys("#compare-class", "dog, hound\n").await.unwrap();
+    until(&browser, "the submitted class", "return new URLSearchParams(location.search).get('class') === 'dog, hound' && document.querySelectorAll('.compare-model').length === 2;").await;
+    open(&browser, "/compare?class=nonesuch", "compare").await;
+    until(&browser, "no such class", "const p = document.getElementById('compare-class-none'); return p && p.innerText.includes('nonesuch');").await;
+    browser.close().await.unwrap();
+}
+
+#[tokio::test]
 async fn phone_width_dark_scheme_has_no_sideways_scroll() {
     let _one = serial::exclusive().await;
     let server = serve(Some(&test_atlas::fixture_dir()), &[]);

@@ -18,7 +18,7 @@ use microscope_core::atlas::{
 };
 
 use super::error::LoadError;
-use super::fetch::fetch_bytes;
+use super::fetch::{Freshness, fetch_bytes};
 
 /// What a load gives: a shared parsed manifest or why there is none.
 pub type Loaded<M> = Result<Arc<M>, LoadError>;
@@ -113,7 +113,10 @@ async fn load<M: Manifest + Send + Sync + 'static>(path: AssetPath) -> Loaded<M>
 
 /// Downloads and parses the manifest at `path` (`key` is its text).
 async fn fetch_and_parse<M: Manifest>(path: &AssetPath, key: &str) -> Loaded<M> {
-    let bytes = fetch_bytes(&asset_url(path), key, M::KIND.max_bytes()).await?;
+    // The index says which models are still being built: a reload must see it anew.
+    let freshness =
+        if *path == paths::index() { Freshness::Revalidated } else { Freshness::Cached };
+    let bytes = fetch_bytes(&asset_url(path), key, M::KIND.max_bytes(), freshness).await?;
     atlas::parse::<M>(key, &bytes)
         .map(Arc::new)
         .map_err(|error| LoadError::Corrupt { file: key.to_owned(), message: error.to_string() })

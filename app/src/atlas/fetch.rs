@@ -9,14 +9,35 @@ use web_sys::{ReadableStream, ReadableStreamDefaultReader, ReadableStreamReadRes
 use super::bounded::Bounded;
 use super::error::LoadError;
 
+/// How a download may use the browser's HTTP cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// As the host's caching headers allow.
+    Cached,
+    /// Always asks the host whether the file changed (a cheap answer when it did not): for
+    /// `atlas.json`, which a build under way rewrites, so that a reload shows the new models.
+    Revalidated,
+}
+
 /// Downloads `url` (which serves the atlas file `file`), at most `limit` bytes (a larger file
 /// is [`LoadError::Corrupt`], refused from its `Content-Length` or while it streams). A 404, or
 /// a host answering with a web page where a data file belongs (a single-page-app fallback), is
 /// [`LoadError::Missing`].
-pub async fn fetch_bytes(url: &str, file: &str, limit: u64) -> Result<Vec<u8>, LoadError> {
+pub async fn fetch_bytes(
+    url: &str,
+    file: &str,
+    limit: u64,
+    freshness: Freshness,
+) -> Result<Vec<u8>, LoadError> {
     let network = |message: String| LoadError::Network { file: file.to_owned(), message };
     let window = web_sys::window().ok_or_else(|| network("no window".to_owned()))?;
-    let response = JsFuture::from(window.fetch_with_str(url)).await.map_err(|error| {
+    let request = match freshness {
+        Freshness::Cached => window.fetch_with_str(url),
+        Freshness::Revalidated => {
+            revalidating_fetch(&window, url).map_err(|e| network(describe(&e)))?
+        }
+    };
+    let response = JsFuture::from(request).await.map_err(|error| {
         let mut message = describe(&error);
         if crate::links::atlas_is_foreign() {
             message.push_str(&format!(
@@ -85,6 +106,17 @@ async fn read_stream(
 fn is_missing(status: u16, content_type: Option<&str>, file: &str) -> bool {
     let html = content_type.is_some_and(|kind| kind.starts_with("text/html"));
     status == 404 || ((200..300).contains(&status) && html && !file.ends_with(".html"))
+}
+
+/// `fetch(url, { cache: "no-cache" })`, built with `js_sys` (the one option it sets).
+fn revalidating_fetch(
+    window: &web_sys::Window,
+    url: &str,
+) -> Result<js_sys::Promise, wasm_bindgen::JsValue> {
+    let init = js_sys::Object::new();
+    js_sys::Reflect::set(&init, &"cache".into(), &"no-cache".into())?;
+    let fetch: js_sys::Function = js_sys::Reflect::get(window, &"fetch".into())?.dyn_into()?;
+    fetch.call2(window, &url.into(), &init)?.dyn_into()
 }
 
 /// A JavaScript error in words.

@@ -4,11 +4,13 @@
 //! the atlas holds.
 
 pub mod bounded;
+pub mod class_units;
 pub mod client;
 pub mod error;
 pub mod fetch;
 pub mod lookup;
 
+pub use class_units::{ClassUnit, class_units};
 pub use client::{
     asset_url, load_annotations, load_index, load_layer, load_model, load_photos, load_unit,
 };

@@ -1,4 +1,5 @@
-//! `/compare?a=model/layer/unit&b=model/layer/unit`: two units side by side.
+//! `/compare?a=model/layer/unit&b=model/layer/unit`: two units side by side; or
+//! `/compare?class=<label>`: one class across every model ([`ClassCompare`]).
 
 use leptos::prelude::*;
 use microscope_core::atlas::Name;
@@ -6,6 +7,7 @@ use microscope_core::unit::parse_unit_index;
 
 use crate::components::unit_card::UnitCard;
 use crate::layout::Page;
+use crate::pages::compare_class::ClassCompare;
 use crate::pages::query_param;
 
 /// A `model/layer/unit` reference from the query.
@@ -37,14 +39,28 @@ pub fn ComparePage() -> impl IntoView {
         .into_any(),
     }
     };
+    let class = query_param("class");
+    let units = move || a.get().is_some() || b.get().is_some();
     view! {
         <Page>
             <main data-page="compare" class="page">
-                <h1>"Compare units"</h1>
-                <div class="compare">
-                    {move || side("a", a.get())}
-                    {move || side("b", b.get())}
-                </div>
+                {move || match class.get() {
+                    Some(name) => view! {
+                        <h1>"Compare models: one class"</h1>
+                        <ClassCompare name=Some(name)/>
+                    }.into_any(),
+                    None => view! {
+                        <h1>"Compare units"</h1>
+                        <div class="compare">
+                            {move || side("a", a.get())}
+                            {move || side("b", b.get())}
+                        </div>
+                        {move || (!units()).then(|| view! {
+                            <h2>"Or one class across models"</h2>
+                            <ClassCompare name=None/>
+                        })}
+                    }.into_any(),
+                }}
             </main>
         </Page>
     }

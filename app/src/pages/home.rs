@@ -1,6 +1,7 @@
 //! `/`: the model organisms of the atlas as cards: what each is, its input, parameters,
 //! accuracy, weights' source and license, and how much of it the atlas covers, technique by
-//! technique (a unit with dataset examples but no picture is not a pictured unit).
+//! technique (a unit with dataset examples but no picture is not a pictured unit), and which
+//! models are still being built (`atlas.json`'s `building` marks).
 
 use leptos::prelude::*;
 use microscope_core::atlas::{AtlasIndex, ModelEntry, TechniqueCounts};
@@ -40,8 +41,23 @@ fn cards(index: &AtlasIndex) -> impl IntoView + use<> {
         index.models.iter().cloned().map(|entry| view! { <ModelCard entry=entry/> }).collect_view();
     view! {
         {index.description.clone().map(|d| view! { <p class="atlas-description">{d}</p> })}
+        {building_note(index)}
         <ul class="model-cards" id="model-cards">{cards}</ul>
     }
+}
+
+/// The models still being built, in a sentence (nothing when none is).
+fn building_note(index: &AtlasIndex) -> Option<impl IntoView + use<>> {
+    let titles: Vec<String> = index.building().map(|entry| entry.title.clone()).collect();
+    (!titles.is_empty()).then(|| {
+        let verb = if titles.len() == 1 { "is" } else { "are" };
+        view! {
+            <p class="building-note" id="building-note">
+                {format!("{} {verb} still being built: ", titles.join(", "))}
+                "what is missing shows as placeholders; reload this page later to see more."
+            </p>
+        }
+    })
 }
 
 /// What the atlas holds of a model at its default checkpoint.
@@ -160,9 +176,12 @@ fn ModelCard(entry: ModelEntry) -> impl IntoView {
         }
     };
     let summary = entry.summary.clone().or(known.map(|o| o.summary.to_owned()));
+    let building = entry.building.then(|| {
+        view! { <span class="badge building" data-building="true">"being built"</span> }
+    });
     view! {
         <li class="model-card" data-model-card=id.clone()>
-            <h3><a href=href>{entry.title.clone()}</a></h3>
+            <h3><a href=href>{entry.title.clone()}</a> {building}</h3>
             {summary.map(|s| view! { <p>{s}</p> })}
             {facts}
         </li>

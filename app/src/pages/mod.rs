@@ -1,6 +1,7 @@
 //! One page per route.
 
 pub mod compare;
+pub mod compare_class;
 pub mod diagnostics;
 pub mod embed;
 pub mod explain;

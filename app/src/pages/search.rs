@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use microscope_core::UnitId;
 use microscope_core::atlas::{AtlasIndex, ModelManifest};
 
-use crate::atlas::{LoadError, load_annotations, load_index, load_layer, load_model, load_unit};
+use crate::atlas::{LoadError, class_units, load_annotations, load_index, load_model};
 use crate::components::load_error::LoadErrorBox;
 use crate::layout::Page;
 use crate::links;
@@ -17,9 +17,6 @@ use crate::suggest::Suggestion;
 
 /// Most results of one kind.
 const LIMIT: usize = 50;
-/// Most unit manifests read to find the units driving a class.
-const CLASS_SCAN: u32 = 2048;
-
 /// Results, grouped.
 #[derive(Debug, Clone, Default)]
 struct Results {
@@ -42,57 +39,16 @@ async fn models(index: &AtlasIndex) -> Vec<Arc<ModelManifest>> {
 /// Most units listed for one class.
 const CLASS_UNITS: usize = 8;
 
-/// The units of every layer of `model` whose strongest class is `class` (from each layer's
-/// `unit_classes`), strongest first; an atlas whose layers lack them (older builds) falls
-/// back to reading the top classes of the last layer's units.
-async fn class_units(model: &ModelManifest, class: u32) -> Vec<Suggestion> {
-    let checkpoint = model.default_checkpoint.as_str();
-    let mut found: Vec<(f32, String, u32)> = Vec::new();
-    let mut indexed = false;
-    for info in &model.graph.layers {
-        let Ok(layer) = load_layer(model.id.as_str(), checkpoint, info.name.as_str()).await else {
-            continue;
-        };
-        indexed |= !layer.unit_classes.is_empty();
-        found.extend(
-            layer
-                .unit_classes
-                .iter()
-                .filter(|c| c.class == class)
-                .map(|c| (c.score, info.name.as_str().to_owned(), c.unit)),
-        );
-    }
-    if !indexed {
-        found = last_layer_units(model, class).await;
-    }
-    found.sort_by(|a, b| b.0.total_cmp(&a.0));
-    found
+/// The units of every layer of `model` whose strongest class is `class`, as links.
+async fn class_links(model: &ModelManifest, class: u32) -> Vec<Suggestion> {
+    class_units(model, class, CLASS_UNITS)
+        .await
         .into_iter()
-        .take(CLASS_UNITS)
-        .map(|(score, layer, unit)| Suggestion {
-            label: format!("{layer}:{unit} (score {score:.3})"),
-            href: links::unit(model.id.as_str(), &layer, unit as usize),
+        .map(|found| Suggestion {
+            label: format!("{}:{} (score {:.3})", found.layer, found.unit, found.score),
+            href: links::unit(model.id.as_str(), &found.layer, found.unit as usize),
         })
         .collect()
-}
-
-/// Units of `model`'s last layer whose top classes include `class`, read unit by unit.
-async fn last_layer_units(model: &ModelManifest, class: u32) -> Vec<(f32, String, u32)> {
-    let Some(last) = model.graph.layers.last() else { return Vec::new() };
-    let checkpoint = model.default_checkpoint.as_str();
-    let Ok(layer) = load_layer(model.id.as_str(), checkpoint, last.name.as_str()).await else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    for unit in layer.coverage.top_classes.iter().take(CLASS_SCAN as usize) {
-        if let Ok(manifest) =
-            load_unit(model.id.as_str(), checkpoint, last.name.as_str(), unit).await
-            && let Some(score) = manifest.top_classes.iter().flatten().find(|c| c.class == class)
-        {
-            found.push((score.score, last.name.as_str().to_owned(), unit));
-        }
-    }
-    found
 }
 
 async fn search(query: String) -> Result<Results, LoadError> {
@@ -177,10 +133,13 @@ async fn search(query: String) -> Result<Results, LoadError> {
                 .filter(|(_, n)| n.to_lowercase().contains(&lower))
                 .take(3)
             {
-                let units = class_units(model, class as u32).await;
+                let units = class_links(model, class as u32).await;
                 results.classes.push(Suggestion {
-                    label: format!("{} · class {class}: {name}", model.title),
-                    href: links::model(model.id.as_str()),
+                    label: format!(
+                        "{} · class {class}: {name} (compare across models)",
+                        model.title
+                    ),
+                    href: links::compare_class(name),
                 });
                 results.classes.extend(units);
             }

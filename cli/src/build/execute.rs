@@ -18,7 +18,9 @@ use super::corpus::{self, Corpus};
 use super::finish::finish;
 use super::folder::write_manifest;
 use super::lock::FolderLock;
-use super::model_files::{index, merged_index, merged_photos, model_manifest, trained_manifest};
+use super::model_files::{
+    index, mark_built, merged_index, merged_photos, model_manifest, trained_manifest,
+};
 use super::plan::{BuildPlan, Target};
 use super::selection::BuildTechnique;
 use super::settings::BuildSettings;
@@ -42,7 +44,8 @@ pub fn execute(plan: &BuildPlan) -> Result<()> {
     for target in &plan.targets {
         built += build_checkpoint(plan, &manifest, &settings, target, corpus.as_ref(), started)?;
     }
-    let layers = finish(root)?;
+    let layers = finish(root, Some(&manifest.id))?;
+    mark_built(root, &manifest.id)?;
     eprintln!(
         "{}: {built} units built, {layers} layer manifests derived in {:.1} s",
         root.display(),
@@ -88,7 +91,11 @@ fn write_shared_files(
     if let Some(previous) = &previous {
         keep_checkpoints(&mut manifest, previous);
     }
-    let atlas_index = index(&manifest.id, &title, summary.as_deref(), corpus.is_some());
+    // Listed as being built until `execute` finishes it (a viewer may show it meanwhile).
+    let mut atlas_index = index(&manifest.id, &title, summary.as_deref(), corpus.is_some());
+    for entry in &mut atlas_index.models {
+        entry.building = true;
+    }
     write_manifest(root, &merged_index(root, atlas_index)?)?;
     write_manifest(root, &manifest)?;
     if let Some(corpus) = corpus {

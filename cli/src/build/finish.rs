@@ -25,14 +25,15 @@ pub const LAYER_COLUMNS: u32 = 16;
 /// Tiles per layer sheet.
 pub const LAYER_SHEET_TILES: u32 = 256;
 
-/// Derives every layer of every model in `root`'s index. Returns the layers written.
-pub fn finish(root: &Path) -> Result<usize> {
+/// Derives every layer of every model in `root`'s index, or of `only` that model (a build
+/// leaves the other models' files as they are). Returns the layers written.
+pub fn finish(root: &Path, only: Option<&Name>) -> Result<usize> {
     let source = FolderSource::new(root);
     let index_path = paths::index();
     let bytes = source.read(&index_path)?.context("no atlas.json")?;
     let index = parse_index(index_path.as_str(), &bytes)?;
     let mut written = 0;
-    for entry in &index.models {
+    for entry in index.models.iter().filter(|entry| only.is_none_or(|id| &entry.id == id)) {
         let path = paths::model_manifest(&entry.id);
         let Some(bytes) = source.read(&path)? else { continue };
         let model = parse_model(path.as_str(), &bytes)?;

@@ -20,6 +20,7 @@ use microscope_core::model::{Model, ModelSource};
 use microscope_core::organisms::organism;
 use microscope_core::train::TrainManifest;
 
+use super::folder::write_manifest;
 use super::plan::Target;
 
 /// The tool and version written into manifests.
@@ -39,7 +40,7 @@ pub fn index(model: &Name, title: &str, summary: Option<&str>, photos: bool) -> 
         title: "Microscope".to_owned(),
         description: Some("Feature visualizations, dataset examples and circuits of every layer and unit, built by microscope build.".to_owned()),
         generator: Some(generator()),
-        models: vec![ModelEntry { id: model.clone(), title: title.to_owned(), summary: summary.map(str::to_owned) }],
+        models: vec![ModelEntry { id: model.clone(), title: title.to_owned(), summary: summary.map(str::to_owned), building: false }],
         photos,
         annotations: false,
     }
@@ -165,6 +166,21 @@ pub fn merged_index(root: &Path, new: AtlasIndex) -> Result<AtlasIndex> {
     old.photos |= new.photos;
     old.generator = new.generator;
     Ok(old)
+}
+
+/// Marks `model` built in `root`'s `atlas.json` (clears its `building` flag): rewritten
+/// through a temporary name, so a reader sees the old index or the new one.
+pub fn mark_built(root: &Path, model: &Name) -> Result<()> {
+    let path = root.join(paths::index().as_str());
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut index = parse_index("atlas.json", &bytes)
+        .with_context(|| format!("{} is damaged; remove it to build afresh", path.display()))?;
+    let Some(entry) = index.models.iter_mut().find(|m| &m.id == model) else { return Ok(()) };
+    if !entry.building {
+        return Ok(());
+    }
+    entry.building = false;
+    write_manifest(root, &index)
 }
 
 /// `new` joined with the `photos/photos.json` already in `root`, if any: the union of the

@@ -77,7 +77,7 @@ pub fn run(args: &CompactArgs) -> Result<()> {
             write_manifest(root, &model)?;
         }
     }
-    let layers = finish(root)?;
+    let layers = finish(root, None)?;
     let after = folder_bytes(root);
     println!(
         "{}: {} units re-encoded ({} example sheets: {} -> {} bytes), {} weights files ({} -> {} \

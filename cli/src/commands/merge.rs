@@ -191,7 +191,7 @@ pub fn run(args: &MergeArgs) -> Result<()> {
             eprintln!("{}: skipped {stray}: no manifest lists it", shard.display());
         }
     }
-    let layers = finish(&args.out)?;
+    let layers = finish(&args.out, None)?;
     eprintln!(
         "{}: {} units merged from {} shards, {layers} layer manifests derived, {} unlisted files skipped",
         args.out.display(),

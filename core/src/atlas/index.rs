@@ -45,6 +45,11 @@ pub struct ModelEntry {
     /// One sentence on what it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// Whether its build is still under way (or waits its turn): the atlas may not hold all
+    /// of it yet, and a reload may show more. A build sets it when it starts and clears it
+    /// when it finishes; absent (the default), the model is complete.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub building: bool,
 }
 
 impl AtlasIndex {
@@ -64,6 +69,11 @@ impl AtlasIndex {
     pub fn model(&self, id: &str) -> Option<&ModelEntry> {
         self.models.iter().find(|model| model.id.as_str() == id)
     }
+
+    /// The models whose build is still under way, in display order.
+    pub fn building(&self) -> impl Iterator<Item = &ModelEntry> {
+        self.models.iter().filter(|model| model.building)
+    }
 }
 
 impl Manifest for AtlasIndex {
@@ -79,5 +89,27 @@ impl Manifest for AtlasIndex {
 
     fn validate(&self) -> Vec<AtlasError> {
         run_checks(&self.path(), |c| self.check(c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::super::{parse_index, to_json_pretty};
+
+    const INDEX: &str = r#"{"kind": "index", "format_version": "1.1", "title": "T",
+        "models": [{"id": "a", "title": "A"}, {"id": "b", "title": "B", "building": true}]}"#;
+
+    #[test]
+    fn building_is_read_defaults_to_false_and_is_written_only_when_set() {
+        let index = parse_index("atlas.json", INDEX.as_bytes()).unwrap();
+        let flags: Vec<bool> = index.models.iter().map(|m| m.building).collect();
+        assert_eq!(flags, [false, true]);
+        assert_eq!(index.building().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["b"]);
+        let written = String::from_utf8(to_json_pretty(&index).unwrap()).unwrap();
+        assert_eq!(written.matches("\"building\": true").count(), 1, "{written}");
+        assert!(!written.contains("\"building\": false"), "an unset flag is left out: {written}");
+        assert_eq!(parse_index("atlas.json", written.as_bytes()).unwrap(), index);
     }
 }

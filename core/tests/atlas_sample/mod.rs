@@ -113,6 +113,7 @@ pub fn index() -> AtlasIndex {
             id: name(MODEL),
             title: "Tiny".into(),
             summary: Some("Two conv layers.".into()),
+            building: false,
         }],
         photos: true,
         annotations: true,

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use crate::atlas::fetch::fetch_bytes;
+use crate::atlas::fetch::{Freshness, fetch_bytes};
 
 /// The largest `renderer.json` read (it holds two sizes).
 const MAX_RENDERER_SIZES_BYTES: u64 = 4096;
@@ -21,7 +21,8 @@ struct RendererSizes {
 /// The renderer's download in bytes (compressed), if the site records it.
 pub async fn renderer_bytes() -> Option<u64> {
     let url = crate::links::renderer_sizes();
-    let bytes = fetch_bytes(&url, "renderer.json", MAX_RENDERER_SIZES_BYTES).await.ok()?;
+    let bytes =
+        fetch_bytes(&url, "renderer.json", MAX_RENDERER_SIZES_BYTES, Freshness::Cached).await.ok()?;
     serde_json::from_slice::<RendererSizes>(&bytes).ok().map(|sizes| sizes.gzip_bytes)
 }
 
