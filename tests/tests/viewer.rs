@@ -122,6 +122,19 @@ async fn unit_page_shows_everything_the_atlas_has() {
     assert_eq!(text("download"), "tiny-conv1-0-channel.png");
     assert_eq!(text("next"), "/models/tiny/conv1/1");
     assert!(text("explain").contains("excite this channel"), "{seen}");
+    // All of it under the site's Content-Security-Policy, without a violation.
+    let policy = run(
+        &browser,
+        "const m = document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]');\
+         return m && m.content;",
+    )
+    .await;
+    let policy = policy.as_str().unwrap_or_default();
+    assert!(policy.contains("default-src 'self'") && policy.contains("object-src 'none'"), "{policy}");
+    let console = browser.console().await.unwrap();
+    let violations: Vec<_> =
+        console.iter().filter(|e| e.message.contains("Content Security Policy")).collect();
+    assert!(violations.is_empty(), "{violations:?}");
     browser.screenshot("viewer unit page").await.unwrap();
     browser.close().await.unwrap();
 }
