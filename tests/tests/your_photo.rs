@@ -132,10 +132,22 @@ async fn photo_done(browser: &Browser, page_name: &str, path: &str) {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let text = browser.text("#your-photo").await.unwrap_or_default();
+    show_photo_section(browser).await;
     let shot = browser.screenshot(&format!("your photo {path} {page_name}")).await.unwrap();
     assert_eq!(state, "done", "{text}\nscreenshot: {}", shot.display());
     let ran = browser.attr(&selector, "data-path").await.unwrap().unwrap_or_default();
     assert_eq!(ran, path, "the job should have run on {path}: {text}");
+}
+
+/// Scrolls the photo section into view, for the screenshots.
+async fn show_photo_section(browser: &Browser) {
+    browser
+        .execute(
+            "const s = document.getElementById('your-photo'); if (s) s.scrollIntoView();",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
 }
 
 /// Follows a link inside the app (the router handles it; no page load, so the session's
@@ -278,6 +290,7 @@ async fn walk(options: BrowserOptions, path: &str) {
         .await
         .unwrap();
     assert_eq!(overlay, serde_json::json!([56, 56]), "one pixel per position of blocks.2");
+    show_photo_section(&browser).await;
     browser.screenshot(&format!("your photo {path} unit map")).await.unwrap();
     browser.close().await.unwrap();
     std::fs::remove_dir_all(&atlas).ok();
