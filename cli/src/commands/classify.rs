@@ -52,9 +52,10 @@ struct ImageResult {
 /// gets the mean of R, G and B.
 ///
 /// # Shapes
-/// - returns: `[1, spec.channels, size, size]`
+/// - returns: `[1, spec.channels, height, width]`
 fn model_input(photo: &Preprocessed, spec: &InputSpec, device: &Device) -> Tensor<4> {
-    let plane = photo.size * photo.size;
+    let [height, width] = photo.size;
+    let plane = height * width;
     let pixels: Vec<f32> = photo.data.iter().map(|v| v * PIXEL_SCALE + PIXEL_OFFSET).collect();
     let channel = |c: usize| pixels.get(c * plane..(c + 1) * plane).unwrap_or(&[]);
     let mut data = Vec::with_capacity(spec.channels * plane);
@@ -68,7 +69,7 @@ fn model_input(photo: &Preprocessed, spec: &InputSpec, device: &Device) -> Tenso
             data.extend(channel(c).iter().map(|x| (x - o) / s));
         }
     }
-    Tensor::from_data(TensorData::new(data, [1, spec.channels, photo.size, photo.size]), device)
+    Tensor::from_data(TensorData::new(data, [1, spec.channels, height, width]), device)
 }
 
 /// Classifies each image (centre crop, bicubic resize, as in the organisms' evaluation).
@@ -84,7 +85,7 @@ pub fn run(args: &ClassifyArgs) -> Result<()> {
     for path in &args.images {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let photo = preprocess(&bytes, spec.size_px, framing)
+        let photo = preprocess(&bytes, spec.size_px(), framing)
             .with_context(|| format!("cannot use {} as an image", path.display()))?;
         let outputs = model.logits(model_input(&photo, &spec, &device))?; // [1, classes]
         let probs = if model.outputs_probabilities() { outputs } else { softmax(outputs, 1) };
