@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Exports a zoo of torchvision architectures (random weights) to ONNX, for import tests.
 
-Usage: onnx-zoo.py OUT_DIR [--size PX] [--opsets 11,17] [--models a,b,...]
+Usage: onnx-zoo.py OUT_DIR [--size PX] [--opsets 11,17] [--models a,b,...] [--dynamic]
 
 Writes OUT_DIR/<model>-op<opset>.onnx for each model and opset, and OUT_DIR/zoo.json listing
-them. Weights are random (torchvision's pretrained weights need a download): the files test
+them. With --dynamic the input's batch, height and width are declared symbolic (the way
+`dynamic_axes` exports are published), and the files are named <model>-op<opset>-dynamic.onnx. Weights are random (torchvision's pretrained weights need a download): the files test
 operator coverage, not accuracy. Needs /usr/bin/python3 with torch and torchvision (Debian's
 python3-torch and python3-torchvision).
 """
@@ -128,6 +129,7 @@ def main():
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--opsets", default="11,17")
     parser.add_argument("--models", default="")
+    parser.add_argument("--dynamic", action="store_true")
     args = parser.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -146,11 +148,15 @@ def main():
             outputs = model(x)
         count = len(outputs) if isinstance(outputs, tuple) else 1
         for opset in [int(o) for o in args.opsets.split(",") if o]:
-            path = os.path.join(args.out, f"{name}-op{opset}.onnx")
+            suffix = "-dynamic" if args.dynamic else ""
+            path = os.path.join(args.out, f"{name}-op{opset}{suffix}.onnx")
+            output_names = [f"output{i}" for i in range(count)]
+            dynamic_axes = {"input": {0: "N", 2: "H", 3: "W"}} if args.dynamic else None
             torch.onnx.export(
                 model, x, path, opset_version=opset,
                 input_names=["input"],
-                output_names=[f"output{i}" for i in range(count)],
+                output_names=output_names,
+                dynamic_axes=dynamic_axes,
                 do_constant_folding=True,
             )
             written.append({"model": name, "opset": opset, "file": os.path.basename(path),

@@ -267,16 +267,16 @@ pub fn layers(id: &str) -> Result<(InputSpec, Vec<LayerInfo>)> {
     let entry = find(id)?;
     let spec = entry.input_spec()?;
     let layers = match &entry {
-        Entry::BuiltIn(organism) => builtin_catalogue(organism.id.parse()?, spec.size_px)?,
+        Entry::BuiltIn(organism) => builtin_catalogue(organism.id.parse()?, spec.long_side_px())?,
         Entry::Imported(meta) => {
-            let graph =
-                microscope_core::onnx::import(&imported_bytes(meta)?)?.fold_batch_norms()?;
-            catalogue(&graph, spec.size_px, None)?
+            let graph = microscope_core::onnx::import_at(&imported_bytes(meta)?, spec.size_px())?
+                .fold_batch_norms()?;
+            catalogue(&graph, spec.size_px(), None)?
         }
         Entry::Trained(trained) => {
             let model = id.split('@').next().unwrap_or(id);
             let weights = trained_weights(model, &trained.checkpoint)?;
-            catalogue(&fashion_cnn_graph(&weights)?, spec.size_px, None)?
+            catalogue(&fashion_cnn_graph(&weights)?, spec.size_px(), None)?
         }
     };
     Ok((spec, layers))

@@ -92,7 +92,7 @@ impl Network for SmallInput {
         self.0.id()
     }
     fn input_spec(&self) -> InputSpec {
-        InputSpec { size_px: INPUT, ..self.0.input_spec() }
+        InputSpec { height_px: INPUT, width_px: INPUT, ..self.0.input_spec() }
     }
     fn layers(&self) -> Vec<LayerSummary> {
         Network::layers(&self.0)

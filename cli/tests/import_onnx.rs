@@ -173,13 +173,13 @@ fn imported_onnx_model_is_listed_browsed_and_classifies_like_the_reference() {
     let stored = s.0.join("cache/models/tiny-cnn");
     assert!(stored.join("model.onnx").exists() && stored.join("model.json").exists());
     let meta = json(&std::fs::read_to_string(stored.join("model.json")).unwrap());
-    assert_eq!(meta["input"]["size_px"], 8);
+    assert_eq!((&meta["input"]["height_px"], &meta["input"]["width_px"]), (&8.into(), &8.into()));
     assert_eq!(meta["classes"], 7);
     // conv weight and bias, batch-norm scale and shift, fc weight and bias.
     assert_eq!(meta["parameters"], 4 * 27 + 4 + 4 + 4 + 28 + 7);
 
     let models = s.ok(&["models"]);
-    assert!(models.lines().any(|l| l.starts_with("tiny-cnn") && l.contains("8px")), "{models}");
+    assert!(models.lines().any(|l| l.starts_with("tiny-cnn") && l.contains("8x8px")), "{models}");
     assert!(models.contains("efficientnet-lite0"), "{models}");
 
     // The convolution is folded into its batch norm, which names the layer.
@@ -382,4 +382,13 @@ fn a_file_without_a_fixed_size_needs_one() {
     s.ok(&["import-onnx", &file, "--id", "relu", "--input-size", "12"]);
     let layers = json(&s.ok(&["layers", "--model", "relu", "--json"]));
     assert_eq!(layers[0]["height"], 12);
+    // A non-square size: height, then width.
+    s.ok(&["import-onnx", &file, "--id", "wide", "--input-size", "10x14"]);
+    let layers = json(&s.ok(&["layers", "--model", "wide", "--json"]));
+    assert_eq!((&layers[0]["height"], &layers[0]["width"]), (&10.into(), &14.into()));
+    assert!(s.ok(&["models"]).lines().any(|l| l.starts_with("wide") && l.contains("10x14px")));
+    for bad in ["10x", "0", "ten"] {
+        let err = s.fails(&["import-onnx", &file, "--id", "bad", "--input-size", bad]);
+        assert!(err.contains("N (a square) or HxW"), "{bad}: {err}");
+    }
 }

@@ -5,10 +5,16 @@
 use burn::prelude::*;
 
 /// How a model wants its input, from an RGB image with values in `[0, 1]`.
+///
+/// Stored as `{height_px, width_px, channels, offset, scale}`; a square input also writes
+/// `size_px` (its side), which is all that records written before non-square inputs hold.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "InputRecord", into = "InputRecord")]
 pub struct InputSpec {
-    /// Side of the square input the model was trained at, in pixels.
-    pub size_px: usize,
+    /// Height of the input the model was trained at, in pixels.
+    pub height_px: usize,
+    /// Width of the input the model was trained at, in pixels.
+    pub width_px: usize,
     /// Number of input channels (3 for RGB, 1 for grayscale).
     pub channels: usize,
     /// Per channel: the model sees `(x * 255 - offset) / scale`.
@@ -17,7 +23,64 @@ pub struct InputSpec {
     pub scale: [f32; 3],
 }
 
+/// [`InputSpec`] as records store it: height and width, or (older records) one side.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct InputRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    size_px: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    height_px: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    width_px: Option<usize>,
+    channels: usize,
+    offset: [f32; 3],
+    scale: [f32; 3],
+}
+
+impl TryFrom<InputRecord> for InputSpec {
+    type Error = String;
+
+    fn try_from(record: InputRecord) -> Result<Self, String> {
+        let (height_px, width_px) = match (record.height_px, record.width_px, record.size_px) {
+            (Some(h), Some(w), _) => (h, w),
+            (None, None, Some(side)) => (side, side),
+            _ => return Err("an input needs height_px and width_px (or size_px)".to_owned()),
+        };
+        let InputRecord { channels, offset, scale, .. } = record;
+        Ok(Self { height_px, width_px, channels, offset, scale })
+    }
+}
+
+impl From<InputSpec> for InputRecord {
+    fn from(spec: InputSpec) -> Self {
+        let square = spec.height_px == spec.width_px;
+        Self {
+            size_px: square.then_some(spec.height_px),
+            height_px: Some(spec.height_px),
+            width_px: Some(spec.width_px),
+            channels: spec.channels,
+            offset: spec.offset,
+            scale: spec.scale,
+        }
+    }
+}
+
 impl InputSpec {
+    /// A square input of `side_px` pixels.
+    pub fn square(side_px: usize, channels: usize, offset: [f32; 3], scale: [f32; 3]) -> Self {
+        Self { height_px: side_px, width_px: side_px, channels, offset, scale }
+    }
+
+    /// `[height, width]` in pixels.
+    pub fn size_px(&self) -> [usize; 2] {
+        [self.height_px, self.width_px]
+    }
+
+    /// The longer side in pixels: the side of the smallest square that covers the input.
+    pub fn long_side_px(&self) -> usize {
+        self.height_px.max(self.width_px)
+    }
+
     /// Maps an image in `[0, 1]` to the model's input range.
     ///
     /// # Shapes
@@ -83,7 +146,7 @@ pub trait Network {
 
     /// Whether the network takes only inputs of [`InputSpec::size_px`] (e.g. a flatten before
     /// a fully connected layer); feature visualization then resamples its images to exactly
-    /// that size. Fully convolutional networks (the default) take any size.
+    /// that height and width. Fully convolutional networks (the default) take any size.
     fn fixed_input_size(&self) -> bool {
         false
     }
@@ -140,7 +203,7 @@ mod tests {
     #[test]
     fn normalise_maps_unit_range_to_the_model_range() {
         let device = Device::flex();
-        let spec = InputSpec { size_px: 4, channels: 3, offset: [127.0; 3], scale: [128.0; 3] };
+        let spec = InputSpec::square(4, 3, [127.0; 3], [128.0; 3]);
         let image =
             Tensor::<4>::from_data(TensorData::new(vec![0.0f32, 1.0, 0.5], [1, 3, 1, 1]), &device);
         let out: Vec<f32> = spec.normalise(image).into_data().try_to_vec::<f32>().unwrap();
@@ -148,5 +211,25 @@ mod tests {
         for (got, want) in out.iter().zip(want) {
             assert!((got - want).abs() < 1e-6, "{out:?}");
         }
+    }
+
+    #[test]
+    fn records_hold_height_and_width_and_older_ones_one_side() {
+        let wide = InputSpec {
+            height_px: 160,
+            width_px: 224,
+            ..InputSpec::square(1, 3, [0.0; 3], [1.0; 3])
+        };
+        let text = serde_json::to_string(&wide).unwrap();
+        assert!(text.contains("\"height_px\":160") && !text.contains("size_px\""), "{text}");
+        assert_eq!(serde_json::from_str::<InputSpec>(&text).unwrap(), wide);
+        let older = r#"{"size_px":96,"channels":1,"offset":[0,0,0],"scale":[1,1,1]}"#;
+        let older: InputSpec = serde_json::from_str(older).unwrap();
+        assert_eq!((older.size_px(), older.channels), ([96, 96], 1));
+        // A square input also writes its side, for readers of the older records.
+        let square = serde_json::to_string(&older).unwrap();
+        assert!(square.contains("\"size_px\":96"), "{square}");
+        let neither = r#"{"height_px":96,"channels":1,"offset":[0,0,0],"scale":[1,1,1]}"#;
+        assert!(serde_json::from_str::<InputSpec>(neither).is_err());
     }
 }

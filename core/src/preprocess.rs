@@ -87,12 +87,12 @@ impl CropBox {
     }
 }
 
-/// A preprocessed image: `[3, size, size]` values, channel-major.
+/// A preprocessed image: `[3, height, width]` values, channel-major.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Preprocessed {
-    /// Side of the square image in pixels.
-    pub size: usize,
-    /// `3 * size * size` normalised values: all of R, then G, then B, each row-major.
+    /// `[height, width]` of the image in pixels.
+    pub size: [usize; 2],
+    /// `3 * height * width` normalised values: all of R, then G, then B, each row-major.
     pub data: Vec<f32>,
 }
 
@@ -101,9 +101,10 @@ impl Preprocessed {
     /// The image as a batch of one on `device`.
     ///
     /// # Shapes
-    /// - returns: `[1, 3, size, size]`
+    /// - returns: `[1, 3, height, width]`
     pub fn to_tensor(&self, device: &burn::prelude::Device) -> burn::prelude::Tensor<4> {
-        let data = burn::prelude::TensorData::new(self.data.clone(), [1, 3, self.size, self.size]);
+        let [height, width] = self.size;
+        let data = burn::prelude::TensorData::new(self.data.clone(), [1, 3, height, width]);
         burn::prelude::Tensor::from_data(data, device)
     }
 }
@@ -119,35 +120,36 @@ pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, PreprocessError> {
     Ok(rgb)
 }
 
-/// Decodes `bytes`, frames the image, resizes it to `size x size` and normalises it.
+/// Decodes `bytes`, frames the image, resizes it to `size` (`[height, width]`) and
+/// normalises it.
 pub fn preprocess(
     bytes: &[u8],
-    size: usize,
+    size: [usize; 2],
     framing: Framing,
 ) -> Result<Preprocessed, PreprocessError> {
     let rgb = decode_rgb(bytes)?;
     preprocess_rgb(&rgb, size, framing)
 }
 
-/// Frames `image`, resizes it to `size x size` and normalises it.
+/// Frames `image`, resizes it to `size` (`[height, width]`) and normalises it. A centre crop
+/// is square (sized for the longer side) and stretched to a non-square `size`.
 pub fn preprocess_rgb(
     image: &RgbImage,
-    size: usize,
+    size: [usize; 2],
     framing: Framing,
 ) -> Result<Preprocessed, PreprocessError> {
     let (width, height) = image.dimensions();
     if width == 0 || height == 0 {
         return Err(PreprocessError::EmptyImage { width, height });
     }
-    let side = u32::try_from(size).map_err(|_| PreprocessError::ZeroSize)?;
-    if side == 0 {
-        return Err(PreprocessError::ZeroSize);
-    }
+    let [out_height, out_width] =
+        size.map(|n| u32::try_from(n).ok().filter(|&n| n > 0).ok_or(PreprocessError::ZeroSize));
+    let (out_height, out_width) = (out_height?, out_width?);
     let crop = match framing {
-        Framing::CentreCrop => CropBox::centre(width, height, size),
+        Framing::CentreCrop => CropBox::centre(width, height, size[0].max(size[1])),
         Framing::Stretch => CropBox::full(width, height),
     };
-    let resized = resize_bicubic(image, crop, side, side);
+    let resized = resize_bicubic(image, crop, out_width, out_height);
     Ok(Preprocessed { size, data: normalise(&resized) })
 }
 
@@ -338,9 +340,12 @@ mod tests {
             *p = Rgb([255, 127, (x + 4 * y) as u8]);
         }
         // Same size, whole image: the resize is the identity.
-        let out = preprocess(&png(&image), 4, Framing::Stretch).unwrap();
-        assert_eq!(out.size, 4);
+        let out = preprocess(&png(&image), [4; 2], Framing::Stretch).unwrap();
+        assert_eq!(out.size, [4, 4]);
         assert_eq!(out.data.len(), 3 * 16);
+        // A non-square output: rows and columns as asked.
+        let wide = preprocess(&png(&image), [2, 6], Framing::Stretch).unwrap();
+        assert_eq!((wide.size, wide.data.len()), ([2, 6], 3 * 12));
         assert!(out.data[..16].iter().all(|&v| v == 1.0));
         assert!(out.data[16..32].iter().all(|&v| v == 0.0));
         let blue: Vec<f32> = (0..16).map(|i| (i as f32 - 127.0) / 128.0).collect();
@@ -387,22 +392,22 @@ mod tests {
     #[test]
     fn preprocess_rejects_bad_input() {
         assert!(matches!(
-            preprocess(b"not an image", 224, Framing::CentreCrop),
+            preprocess(b"not an image", [224; 2], Framing::CentreCrop),
             Err(PreprocessError::Decode(_))
         ));
         assert!(matches!(
-            preprocess(&[], 224, Framing::CentreCrop),
+            preprocess(&[], [224; 2], Framing::CentreCrop),
             Err(PreprocessError::Decode(_))
         ));
         let image = RgbImage::from_pixel(3, 3, Rgb([1, 2, 3]));
         let bytes = png(&image);
         assert!(matches!(
-            preprocess(&bytes[..bytes.len() / 2], 8, Framing::Stretch),
+            preprocess(&bytes[..bytes.len() / 2], [8; 2], Framing::Stretch),
             Err(PreprocessError::Decode(_))
         ));
-        assert_eq!(preprocess(&bytes, 0, Framing::Stretch), Err(PreprocessError::ZeroSize));
+        assert_eq!(preprocess(&bytes, [0; 2], Framing::Stretch), Err(PreprocessError::ZeroSize));
         assert_eq!(
-            preprocess_rgb(&RgbImage::new(0, 5), 8, Framing::CentreCrop),
+            preprocess_rgb(&RgbImage::new(0, 5), [8; 2], Framing::CentreCrop),
             Err(PreprocessError::EmptyImage { width: 0, height: 5 })
         );
     }

@@ -66,8 +66,10 @@ pub enum WeightsFormat {
     Safetensors,
     /// An ONNX model, with how it wants its input (see `network::InputSpec`).
     Onnx {
-        /// Side of the square input, in pixels.
-        size_px: u32,
+        /// Height of the input, in pixels.
+        height_px: u32,
+        /// Width of the input, in pixels.
+        width_px: u32,
         /// Input channels (3 or 1).
         channels: u32,
         /// Per channel: the model sees `(x * 255 - offset) / scale`.

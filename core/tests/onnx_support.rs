@@ -3,7 +3,8 @@
 //! unsupported); every unsupported operator of a file is reported at once with counts, node
 //! names and the opset; and the operators added for the torchvision zoo compute what ONNX
 //! says, against plain loops: HardSigmoid, HardSwish, LeakyRelu, ReduceMean/ReduceMax,
-//! ConvTranspose, Unsqueeze/Squeeze/Transpose as reshapes, and the
+//! ConvTranspose, PRelu, Max/Min, Where folded on constants, Unsqueeze/Squeeze/Transpose as
+//! reshapes, and the
 //! `Shape -> Gather -> Unsqueeze -> Concat -> Reshape` chain folded to a constant shape.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,7 +13,7 @@ mod support;
 
 use burn::prelude::*;
 use microscope_core::graph::Op;
-use microscope_core::onnx::proto::ModelProto;
+use microscope_core::onnx::proto::{ModelProto, TensorProto, data_type};
 use microscope_core::onnx::support::{OPERATORS, markdown};
 use microscope_core::onnx::{self, OnnxError};
 use support::naive::Nd;
@@ -105,6 +106,79 @@ fn onnx_activations_compose_from_graph_ops() {
         ))
     );
     assert!(graph.value("hw").is_some() && graph.value("hs").is_some());
+}
+
+#[test]
+fn onnx_prelu_max_min_compose_and_where_of_constants_folds() {
+    let x = Nd::new(&[2, 3, 4, 5], noise(120, 4).iter().map(|v| 4.0 * v).collect());
+    let slope = [0.1f32, -0.5, 2.0];
+    // A bool condition as exporters write it (one byte per value).
+    let condition = TensorProto {
+        name: "cond".into(),
+        dims: vec![3, 1, 1],
+        data_type: data_type::BOOL,
+        raw_data: vec![1, 0, 1],
+        ..Default::default()
+    };
+    let nodes = vec![
+        node("PRelu", "pr", &["x", "slope"], &["a"], vec![]),
+        node("Max", "mx", &["x", "a", "half"], &["b"], vec![]),
+        node("Min", "mn", &["x", "half"], &["c"], vec![]),
+        node("Where", "wh", &["cond", "one", "two"], &["w"], vec![]),
+        node("Max", "wmax", &["w", "onehalf"], &["wm"], vec![]),
+        node("Add", "plus", &["x", "wm"], &["d"], vec![]),
+    ];
+    let inits = vec![
+        init("slope", &[3, 1, 1], &slope),
+        init("half", &[], &[0.5]),
+        condition,
+        init("one", &[1], &[1.0]),
+        init("two", &[1], &[2.0]),
+        init("onehalf", &[1], &[1.5]),
+    ];
+    let file = model(17, [3, 4, 5], nodes, inits, &["a", "b", "c", "d"]);
+    let got = run(&file, &x);
+    let per_channel = |f: &dyn Fn(f32, usize) -> f32| {
+        let plane = 4 * 5;
+        Nd::new(&x.shape, x.data.iter().enumerate().map(|(i, &v)| f(v, (i / plane) % 3)).collect())
+    };
+    let prelu = |v: f32, c: usize| if v < 0.0 { slope[c] * v } else { v };
+    assert_close("PRelu", &got[0], &per_channel(&prelu), TOL);
+    let max = |v: f32, c: usize| v.max(prelu(v, c)).max(0.5);
+    assert_close("Max", &got[1], &per_channel(&max), TOL);
+    assert_close("Min", &got[2], &map(&x, |v| v.min(0.5)), TOL);
+    // Where(cond, 1, 2) = [1, 2, 1] per channel, then Max with 1.5: folded to constants.
+    let offset = [1.5f32, 2.0, 1.5];
+    assert_close("Where", &got[3], &per_channel(&|v, c| v + offset[c]), TOL);
+    let graph = onnx::import(&file.to_bytes()).unwrap();
+    assert!(
+        graph
+            .nodes()
+            .iter()
+            .all(|n| matches!(n.op, Op::Constant(_) | Op::Mul | Op::Add | Op::Sub | Op::Relu)),
+        "{:?}",
+        graph.nodes()
+    );
+    assert!(graph.value("wh").is_none() && graph.value("pr").is_some());
+    // A Where of a computed value is refused by name, not reported as unknown.
+    let computed = model(
+        17,
+        [3, 4, 5],
+        vec![node("Where", "wv", &["cond", "x", "two"], &["y"], vec![])],
+        vec![
+            TensorProto {
+                name: "cond".into(),
+                dims: vec![1],
+                data_type: data_type::BOOL,
+                raw_data: vec![1],
+                ..Default::default()
+            },
+            init("two", &[1], &[2.0]),
+        ],
+        &["y"],
+    );
+    let err = onnx::import(&computed.to_bytes()).unwrap_err().to_string();
+    assert!(err.contains("only a `Where` of constants"), "{err}");
 }
 
 #[test]
@@ -254,6 +328,14 @@ fn onnx_shape_chains_fold_and_layout_ops_reshape() {
     assert!(
         onnx::import(&symbolic.to_bytes()).unwrap_err().to_string().contains("fixed input size")
     );
+    // Given a size, the symbolic height and width are fixed while importing: the shape folds
+    // (`[1, 3, 6, 10]`, batch 1 where symbolic) and the fixed channel count stays.
+    let graph = onnx::import_at(&symbolic.to_bytes(), [6, 10]).unwrap();
+    assert_eq!(graph.input().spatial(), Some([6, 10]));
+    let Some(Op::Constant(shape)) = graph.nodes().last().map(|n| &n.op) else {
+        panic!("{:?}", graph.nodes())
+    };
+    assert_eq!(shape.data(), [1.0, 3.0, 6.0, 10.0]);
 }
 
 #[test]

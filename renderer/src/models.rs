@@ -52,9 +52,10 @@ fn build(model: &ModelRef, bytes: &[u8], device: &Device) -> Result<Model, Strin
             Model::from_named_weights(&model.id, &tensors, device)
                 .map_err(|error| error.to_string())
         }
-        WeightsFormat::Onnx { size_px, channels, offset, scale } => {
+        WeightsFormat::Onnx { height_px, width_px, channels, offset, scale } => {
             let input = InputSpec {
-                size_px: *size_px as usize,
+                height_px: *height_px as usize,
+                width_px: *width_px as usize,
                 channels: *channels as usize,
                 offset: *offset,
                 scale: *scale,

@@ -130,7 +130,10 @@ async fn unit_page_shows_everything_the_atlas_has() {
     )
     .await;
     let policy = policy.as_str().unwrap_or_default();
-    assert!(policy.contains("default-src 'self'") && policy.contains("object-src 'none'"), "{policy}");
+    assert!(
+        policy.contains("default-src 'self'") && policy.contains("object-src 'none'"),
+        "{policy}"
+    );
     let console = browser.console().await.unwrap();
     let violations: Vec<_> =
         console.iter().filter(|e| e.message.contains("Content Security Policy")).collect();

@@ -203,7 +203,8 @@ pub fn model_ref(model: &ModelManifest, checkpoint: &str) -> ModelRef {
         id: model.id.as_str().to_owned(),
         url: format!("{folder}model.onnx"),
         format: WeightsFormat::Onnx {
-            size_px: model.input.width,
+            height_px: model.input.height,
+            width_px: model.input.width,
             channels: model.input.channels,
             offset: triple(&model.input.offset, 0.0),
             scale: triple(&model.input.scale, 1.0),

@@ -55,7 +55,7 @@ pub fn model_manifest(
 ) -> Result<(ModelManifest, String, Option<String>)> {
     let id = Name::new(model.id()).map_err(|e| anyhow::anyhow!("model id: {e}"))?;
     let spec = model.input_spec();
-    let size = u32::try_from(spec.size_px)?;
+    let (width, height) = (u32::try_from(spec.width_px)?, u32::try_from(spec.height_px)?);
     let layers = model
         .layers()
         .iter()
@@ -112,8 +112,8 @@ pub fn model_manifest(
         title: title.clone(),
         summary: summary.clone(),
         input: InputSpec {
-            width: size,
-            height: size,
+            width,
+            height,
             channels: u32::try_from(spec.channels)?,
             offset: spec.offset[..channels].to_vec(),
             scale: spec.scale[..channels].to_vec(),

@@ -118,7 +118,12 @@ impl BuildPlan {
         let (model_id, trained, targets) = targets(args)?;
         let Some(last) = targets.last() else { bail!("no checkpoints to build") };
         let (model, _) = load_target(&model_id, last, &device)?;
-        let techniques = parse_techniques(&args.techniques)?;
+        let mut techniques = parse_techniques(&args.techniques)?;
+        // A model whose first output is a map (a segmenter, a detector, a feature extractor)
+        // has no classes: no top classes, no class labels, no class pages.
+        if trained.is_none() && model.class_count().is_none() {
+            techniques.retain(|&t| t != BuildTechnique::Classes);
+        }
         let units = parse_units(&args.units)?;
         let fv_units = match &args.fv_units {
             Some(text) => parse_units(text)?,
@@ -148,7 +153,12 @@ impl BuildPlan {
         let corpus =
             wants_corpus.then(|| CorpusPlan { kind: corpus_kind, images: args.images.clone() });
         let wants_classes = techniques.contains(&BuildTechnique::Classes);
-        let labels = if wants_classes && trained.is_none() { Some(store::labels()?) } else { None };
+        // ImageNet's names fit only a classifier with ImageNet's number of classes.
+        let labels = if wants_classes && trained.is_none() {
+            Some(store::labels()?).filter(|l| model.class_count() == Some(l.len()))
+        } else {
+            None
+        };
         let short_names: Option<Vec<String>> = match (&trained, &labels) {
             (Some(run), _) => Some(run.dataset.classes.clone()),
             (None, Some(l)) => {
@@ -157,7 +167,7 @@ impl BuildPlan {
             (None, None) => None,
         };
         let size = args.size.unwrap_or(if model.fixed_input_size() {
-            model.input_spec().size_px.min(DEFAULT_FV_SIZE)
+            model.input_spec().long_side_px().min(DEFAULT_FV_SIZE)
         } else {
             DEFAULT_FV_SIZE
         });

@@ -81,8 +81,8 @@ pub struct CorpusStats {
     pub correlation: Option<Correlation>,
     /// The model's top-1 class of each crop (with the correlation; else empty).
     pub crop_classes: Vec<u32>,
-    /// Input side.
-    pub input: u32,
+    /// The model's input, `[height, width]` pixels (square crops are stretched to it).
+    pub input: [u32; 2],
 }
 
 /// Reads a tensor back as floats.
@@ -105,7 +105,7 @@ pub fn run(
     bar: &ProgressBar,
 ) -> Result<CorpusStats> {
     let spec = model.input_spec();
-    let input = u32::try_from(spec.size_px)?;
+    let input = [u32::try_from(spec.height_px)?, u32::try_from(spec.width_px)?];
     let catalogue = model.layers();
     let crops: Vec<(usize, SquareCrop)> = corpus
         .photos
@@ -148,19 +148,19 @@ pub fn run(
         names.len() - 1
     });
     bar.set_length(crops.len() as u64);
-    let size = spec.size_px;
+    let [height, width] = spec.size_px();
     for (batch_index, batch) in crops.chunks(options.batch.max(1)).enumerate() {
         let first_crop = batch_index * options.batch.max(1);
-        let mut data = Vec::with_capacity(batch.len() * spec.channels * size * size);
+        let mut data = Vec::with_capacity(batch.len() * spec.channels * height * width);
         for (photo, crop) in batch {
             let image = &corpus.photos[*photo].image;
             let region =
                 CropBox { left: crop.left, top: crop.top, width: crop.side, height: crop.side };
-            let resized = resize_bicubic(image, region, input, input);
+            let resized = resize_bicubic(image, region, input[1], input[0]);
             data.extend(RenderedImage::from_rgb_image(&resized, spec.channels).data);
         }
         let tensor = Tensor::<4>::from_data(
-            TensorData::new(data, [batch.len(), spec.channels, size, size]),
+            TensorData::new(data, [batch.len(), spec.channels, height, width]),
             device,
         );
         let outputs = model.forward(spec.normalise(tensor), &names)?;

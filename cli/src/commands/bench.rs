@@ -81,7 +81,7 @@ fn run_forward(args: &ForwardArgs) -> Result<()> {
     for id in &args.models {
         let model = store::load_model(id, &device)?;
         let spec = model.input_spec();
-        let size = args.size.unwrap_or(spec.size_px);
+        let size = args.size.unwrap_or(spec.long_side_px());
         for &batch in &args.batches {
             let shape = [batch.max(1), spec.channels, size, size];
             let input = Tensor::<4>::from_data(

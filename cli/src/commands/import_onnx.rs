@@ -27,9 +27,10 @@ pub struct ImportOnnxArgs {
     /// The id to store it under (letters, digits, `.`, `_`, `-`; not a built-in model's).
     #[arg(long)]
     id: String,
-    /// Side of the square input in pixels (default: the size the file declares).
-    #[arg(long)]
-    input_size: Option<usize>,
+    /// Input size in pixels: `N` (a square) or `HxW`, e.g. `224` or `160x224` (default: the
+    /// size the file declares; needed where it declares none).
+    #[arg(long, value_parser = parse_input_size)]
+    input_size: Option<[usize; 2]>,
     /// Per-channel mean of `[0, 1]` pixel values, `r,g,b` or one value: the model sees
     /// `(x - mean) / std` (default, with --std: ImageNet's 0.485,0.456,0.406).
     #[arg(long, value_parser = parse_channels, requires = "std", conflicts_with_all = ["scale", "offset"])]
@@ -46,6 +47,18 @@ pub struct ImportOnnxArgs {
     /// Replace a model imported earlier under the same id.
     #[arg(long)]
     force: bool,
+}
+
+/// `N` (a square of side N) or `HxW` as `[height, width]`, each a positive number of pixels.
+fn parse_input_size(text: &str) -> Result<[usize; 2], String> {
+    let side = |v: &str| v.trim().parse::<usize>().ok().filter(|&n| n > 0);
+    let size = match text.split_once(['x', 'X']) {
+        None => side(text).map(|n| [n, n]),
+        Some((h, w)) => side(h).zip(side(w)).map(|(h, w)| [h, w]),
+    };
+    size.ok_or_else(|| {
+        format!("`{text}` is not an input size: give N (a square) or HxW in pixels, e.g. 160x224")
+    })
 }
 
 /// `r,g,b` or a single value for all three channels.
@@ -91,31 +104,33 @@ pub fn run(args: &ImportOnnxArgs) -> Result<()> {
     if check_model_file(&bytes, None, None) == Err(DownloadProblem::WebPage) {
         anyhow::bail!("{file} is a web page (HTML), not an ONNX model: download it again");
     }
-    let graph = microscope_core::onnx::import(&bytes)
-        .with_context(|| format!("{file} cannot be imported"))?;
+    // A size given here also fixes the file's symbolic height and width while importing, so
+    // that sizes it computes from its input's shape fold to constants.
+    let graph = match args.input_size {
+        Some(size) => microscope_core::onnx::import_at(&bytes, size),
+        None => microscope_core::onnx::import(&bytes),
+    }
+    .with_context(|| format!("{file} cannot be imported"))?;
     let declared = graph.input();
     let channels = declared.channels().with_context(|| {
         format!("{file}: the input {} declares no channel count", declared.describe())
     })?;
-    let size_px = match (args.input_size, &declared.shape[2], &declared.shape[3]) {
+    let [height_px, width_px] = match (args.input_size, &declared.shape[2], &declared.shape[3]) {
         (Some(size), _, _) => size,
-        (None, Dim::Fixed(h), Dim::Fixed(w)) if h == w => *h,
-        (None, Dim::Fixed(h), Dim::Fixed(w)) => {
-            anyhow::bail!("{file}: the input is {h}x{w}, but Microscope needs a square input")
-        }
+        (None, Dim::Fixed(h), Dim::Fixed(w)) => [*h, *w],
         (None, _, _) => anyhow::bail!(
-            "{file}: the input {} has no fixed size; pass --input-size",
+            "{file}: the input {} has no fixed size; pass --input-size (N or HxW)",
             declared.describe()
         ),
     };
     let (offset, scale) = normalisation(args)?;
-    let input = InputSpec { size_px, channels, offset, scale };
+    let input = InputSpec { height_px, width_px, channels, offset, scale };
     let device = crate::device::current()?.device();
     let sha256 = sha256_hex(&bytes);
     let source = ModelSource::Onnx { sha256: sha256.clone() };
     let model = Model::from_graph(&args.id, &graph, input, source, &device)
         .with_context(|| format!("{file} cannot be used as a model"))?;
-    let probe = Tensor::<4>::zeros([1, channels, size_px, size_px], &device);
+    let probe = Tensor::<4>::zeros([1, channels, height_px, width_px], &device);
     model.logits(probe).with_context(|| format!("{file}: a forward pass failed"))?;
     let meta = ImportedModel {
         id: args.id.clone(),
@@ -137,7 +152,7 @@ pub fn run(args: &ImportOnnxArgs) -> Result<()> {
     };
     let dir = store::save_imported(&meta, &bytes)?;
     println!(
-        "imported {} as `{}`: {channels}x{size_px}x{size_px} input, {} layers, {} outputs, {} parameters",
+        "imported {} as `{}`: {channels}x{height_px}x{width_px} input, {} layers, {} outputs, {} parameters",
         file, meta.id, meta.layers, meta.classes, meta.parameters
     );
     println!("stored in {}", dir.display());
@@ -155,5 +170,16 @@ mod tests {
         assert!(parse_channels("1,2").is_err());
         assert!(parse_channels("a").is_err());
         assert!(parse_channels("inf").is_err());
+    }
+
+    #[test]
+    fn input_sizes_parse() {
+        assert_eq!(parse_input_size("224"), Ok([224, 224]));
+        assert_eq!(parse_input_size("160x224"), Ok([160, 224]));
+        assert_eq!(parse_input_size("160X224"), Ok([160, 224]));
+        for bad in ["", "0", "160x0", "x224", "160x", "160x224x3", "-4", "1.5", "a"] {
+            let err = parse_input_size(bad).unwrap_err();
+            assert!(err.contains("N (a square) or HxW"), "{bad}: {err}");
+        }
     }
 }

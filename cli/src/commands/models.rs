@@ -9,7 +9,7 @@ use crate::store;
 
 /// Prints one line per model.
 pub fn run() -> Result<()> {
-    println!("{:<20} {:>6} {:>11} {:>6}  weights", "model", "input", "parameters", "top-1");
+    println!("{:<20} {:>9} {:>11} {:>6}  weights", "model", "input", "parameters", "top-1");
     for organism in &ORGANISMS {
         let state = if store::is_fetched(organism.id)? {
             "present"
@@ -17,9 +17,9 @@ pub fn run() -> Result<()> {
             "not fetched (microscope fetch ID)"
         };
         println!(
-            "{:<20} {:>4}px {:>10.1}M {:>5.1}%  {state}",
+            "{:<20} {:>9} {:>10.1}M {:>5.1}%  {state}",
             organism.id,
-            organism.input_size_px,
+            pixels([organism.input_size_px; 2]),
             organism.parameters as f64 / 1e6,
             organism.reported_top1_percent
         );
@@ -40,16 +40,16 @@ pub fn run() -> Result<()> {
         None => ("-".to_owned(), "not trained (microscope train)".to_owned()),
     };
     println!(
-        "{:<20} {:>4}px {:>10.1}M {accuracy:>6}  {state}",
+        "{:<20} {:>9} {:>10.1}M {accuracy:>6}  {state}",
         FASHION_CNN_ID,
-        fashion_cnn_input_spec().size_px,
+        pixels(fashion_cnn_input_spec().size_px()),
         parameters as f64 / 1e6,
     );
     for meta in store::imported()? {
         println!(
-            "{:<20} {:>4}px {:>10.1}M {:>6}  imported from {} ({} outputs)",
+            "{:<20} {:>9} {:>10.1}M {:>6}  imported from {} ({} outputs)",
             meta.id,
-            meta.input.size_px,
+            pixels(meta.input.size_px()),
             meta.parameters as f64 / 1e6,
             "-",
             meta.source,
@@ -57,4 +57,9 @@ pub fn run() -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `HxWpx`, as the input column shows a size.
+fn pixels([height, width]: [usize; 2]) -> String {
+    format!("{height}x{width}px")
 }

@@ -169,7 +169,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     let spec = network.input_spec();
     let channels = spec.channels;
     let size = args.size.unwrap_or(if network.fixed_input_size() {
-        spec.size_px.min(DEFAULT_SIZE_PX)
+        spec.long_side_px().min(DEFAULT_SIZE_PX)
     } else {
         DEFAULT_SIZE_PX
     });

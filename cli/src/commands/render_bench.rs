@@ -109,7 +109,7 @@ fn profile(
         let image = param.image(leaf.clone());
         totals[0] += lap(t, &image);
         let t = Instant::now();
-        let warp = Warp::sample(&transforms, [args.size; 2], spec.size_px, &mut rng);
+        let warp = Warp::sample(&transforms, [args.size; 2], spec.long_side_px(), &mut rng);
         let input = spec.normalise(resample(image.clone(), &warp, 0.5));
         totals[1] += lap(t, &input);
         let t = Instant::now();

@@ -56,17 +56,17 @@ pub fn crops_of(width: u32, height: u32, scales: &[f32]) -> Vec<SquareCrop> {
     crops
 }
 
-/// The receptive field of position `(y, x)` of a layer, for a crop resized to `input` pixels,
-/// in the photo's pixels, clipped to the crop. Pixel `i` of the input covers `[i - 0.5, i +
+/// The receptive field of position `(y, x)` of a layer, for a square crop resized to the
+/// model's `input` (`[height, width]` pixels, stretched where it is not square), in the photo's pixels, clipped to the crop. Pixel `i` of the input covers `[i - 0.5, i +
 /// 0.5]`; the box is rounded outwards and at least one pixel.
 pub fn field_box(
     field: &ReceptiveField,
-    input: u32,
+    input: [u32; 2],
     crop: SquareCrop,
     position: [usize; 2],
 ) -> PixelBox {
-    let factor = f64::from(crop.side) / f64::from(input.max(1));
-    let span = |axis: &crate::atlas::AxisField, p: usize, origin: u32| {
+    let span = |axis: &crate::atlas::AxisField, p: usize, origin: u32, input: u32| {
+        let factor = f64::from(crop.side) / f64::from(input.max(1));
         let centre = axis.centre + p as f64 * axis.jump;
         let low = (centre - axis.size / 2.0 + 0.5) * factor;
         let high = (centre + axis.size / 2.0 + 0.5) * factor;
@@ -76,8 +76,8 @@ pub fn field_box(
         let low = low.min(high.saturating_sub(1));
         (origin + low, high - low)
     };
-    let (y, height) = span(&field.height, position[0], crop.top);
-    let (x, width) = span(&field.width, position[1], crop.left);
+    let (y, height) = span(&field.height, position[0], crop.top, input[0]);
+    let (x, width) = span(&field.width, position[1], crop.left, input[1]);
     PixelBox { x, y, width, height }
 }
 
@@ -107,13 +107,16 @@ mod tests {
         let field = ReceptiveField { height: axis, width: axis };
         let crop = SquareCrop { left: 100, top: 50, side: 448 };
         // Input 224, factor 2. Position 3: centre 55.5 -> [40, 72) input -> [80, 144) crop.
-        let b = field_box(&field, 224, crop, [3, 3]);
+        let b = field_box(&field, [224, 224], crop, [3, 3]);
         assert_eq!(b, PixelBox { x: 180, y: 130, width: 64, height: 64 });
+        // A 112x224 input: rows stretched twice as much (factor 4), columns as before.
+        let b = field_box(&field, [112, 224], crop, [3, 3]);
+        assert_eq!(b, PixelBox { x: 180, y: 50 + 160, width: 64, height: 128 });
         // Position 0: [-8.5+0.5, 23.5+0.5) -> clipped at the crop's edge.
-        let b = field_box(&field, 224, crop, [0, 0]);
+        let b = field_box(&field, [224, 224], crop, [0, 0]);
         assert_eq!((b.x, b.y, b.width, b.height), (100, 50, 48, 48));
         let huge = AxisField { size: 1000.0, jump: 0.0, centre: 111.5 };
-        let b = field_box(&ReceptiveField { height: huge, width: huge }, 224, crop, [0, 0]);
+        let b = field_box(&ReceptiveField { height: huge, width: huge }, [224, 224], crop, [0, 0]);
         assert_eq!(b, PixelBox { x: 100, y: 50, width: 448, height: 448 });
     }
 }

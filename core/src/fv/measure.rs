@@ -16,12 +16,13 @@ use crate::objective::Objective;
 /// `image` stretched to the model's input size (Pillow-exact bicubic) and normalised.
 ///
 /// # Shapes
-/// - returns: `[1, spec.channels, spec.size_px, spec.size_px]`
+/// - returns: `[1, spec.channels, spec.height_px, spec.width_px]`
 pub fn picture_input(image: &RgbImage, spec: &InputSpec, device: &Device) -> Tensor<4> {
-    let side = u32::try_from(spec.size_px).unwrap_or(u32::MAX);
-    let resized = resize_bicubic(image, CropBox::full(image.width(), image.height()), side, side);
+    let px = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let whole = CropBox::full(image.width(), image.height());
+    let resized = resize_bicubic(image, whole, px(spec.width_px), px(spec.height_px));
     let planes = RenderedImage::from_rgb_image(&resized, spec.channels);
-    let dims = [1, planes.channels, spec.size_px, spec.size_px];
+    let dims = [1, planes.channels, spec.height_px, spec.width_px];
     spec.normalise(Tensor::from_data(TensorData::new(planes.data, dims), device))
 }
 

@@ -355,15 +355,14 @@ impl<'n> RenderSession<'n> {
         let spec = self.network.input_spec();
         // One warp per step, shared by every micro-batch, so that splitting changes nothing.
         // A model that takes only its own input size gets exactly that (renders at a larger
-        // size are downsampled); others get at least it.
-        let sample =
-            if self.network.fixed_input_size() { Warp::sample_exact } else { Warp::sample };
-        let warp = sample(
-            &self.transforms,
-            [self.size_px, self.size_px],
-            spec.size_px,
-            &mut self.transform_rng,
-        );
+        // size are downsampled, and square ones stretched to a non-square input); others get
+        // at least the square that covers it.
+        let source = [self.size_px, self.size_px];
+        let warp = if self.network.fixed_input_size() {
+            Warp::sample_exact(&self.transforms, source, spec.size_px(), &mut self.transform_rng)
+        } else {
+            Warp::sample(&self.transforms, source, spec.long_side_px(), &mut self.transform_rng)
+        };
         let channels = self.param.image_dims()[1];
         let [planes, rows, columns] = self.param.raw_dims();
         let device = self.raw.device();

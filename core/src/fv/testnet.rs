@@ -41,12 +41,7 @@ impl Network for TinyNet {
     }
 
     fn input_spec(&self) -> InputSpec {
-        InputSpec {
-            size_px: self.size,
-            channels: self.channels,
-            offset: [127.0; 3],
-            scale: [128.0; 3],
-        }
+        InputSpec::square(self.size, self.channels, [127.0; 3], [128.0; 3])
     }
 
     fn layers(&self) -> Vec<LayerSummary> {

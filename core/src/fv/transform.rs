@@ -122,16 +122,16 @@ impl Warp {
     }
 
     /// Draws the random choices of `transforms` for a `source` image, then resamples
-    /// (bilinear, up or down) to exactly `side` × `side`: for models that take only their
-    /// own input size (a flatten before a fully connected layer).
+    /// (bilinear, up or down) to exactly `output` (`[height, width]`): for models that take
+    /// only their own input size (a flatten before a fully connected layer).
     pub fn sample_exact(
         transforms: &[Transform],
         source: [usize; 2],
-        side: usize,
+        output: [usize; 2],
         rng: &mut SplitMix64,
     ) -> Self {
         let (size, mut map) = Self::draw(transforms, source, rng);
-        let output = [side.max(1); 2];
+        let output = output.map(|n| n.max(1));
         if output != size {
             map = map.after(&Affine::resize(size, output));
         }
@@ -199,8 +199,10 @@ mod tests {
         for source in [128usize, 28, 16] {
             let mut rng = SplitMix64::new(source as u64);
             for _ in 0..20 {
-                let warp = Warp::sample_exact(&transforms, [source; 2], 28, &mut rng);
+                let warp = Warp::sample_exact(&transforms, [source; 2], [28, 28], &mut rng);
                 assert_eq!(warp.output, [28, 28]);
+                let wide = Warp::sample_exact(&transforms, [source; 2], [20, 36], &mut rng);
+                assert_eq!(wide.output, [20, 36]);
                 assert_eq!(warp.source, [source; 2]);
                 // The output's corners map near the (padded) source's corners.
                 let (x, _) = warp.map.apply(27.0, 27.0);

@@ -8,17 +8,17 @@
 use super::{Architecture, ModelError, ModelId, efficientnet_graph};
 use crate::graph::{Graph, GraphError, LayerInfo};
 
-/// The layers of `graph` for square inputs of `size` pixels: all browsable values, or only
-/// those named in `curated` (in graph order).
+/// The layers of `graph` for inputs of `size` (`[height, width]`) pixels: all browsable
+/// values, or only those named in `curated` (in graph order).
 ///
 /// Fails when the graph cannot take the size, or when a curated name is not a browsable value
 /// of the graph.
 pub fn catalogue(
     graph: &Graph,
-    size: usize,
+    size: [usize; 2],
     curated: Option<&[String]>,
 ) -> Result<Vec<LayerInfo>, ModelError> {
-    let layers = graph.layers([size, size])?;
+    let layers = graph.layers(size)?;
     let Some(names) = curated else { return Ok(layers) };
     if let Some(missing) = names.iter().find(|name| !layers.iter().any(|l| &l.name == *name)) {
         return Err(GraphError::UnknownLayer(missing.clone()).into());
@@ -36,7 +36,7 @@ pub fn builtin_layer_names(architecture: &Architecture) -> Vec<String> {
 pub fn builtin_catalogue(model: ModelId, size: usize) -> Result<Vec<LayerInfo>, ModelError> {
     let architecture = model.architecture();
     let graph = efficientnet_graph(model, &architecture.placeholder_weights())?;
-    catalogue(&graph.fold_batch_norms()?, size, Some(&builtin_layer_names(&architecture)))
+    catalogue(&graph.fold_batch_norms()?, [size, size], Some(&builtin_layer_names(&architecture)))
 }
 
 #[cfg(test)]

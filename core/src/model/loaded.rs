@@ -37,6 +37,8 @@ pub struct Model {
     parameters: usize,
     output: ValueId,
     classes: usize,
+    /// Whether the first output is one score per channel (no spatial map).
+    scores: bool,
     probabilities: bool,
     fixed_size: bool,
     executable: Executable,
@@ -84,7 +86,7 @@ impl Model {
     /// [`Graph::layers`]).
     ///
     /// Fails when the graph's declared channel count or fixed size disagrees with `input`, when
-    /// it cannot take inputs of `input.size_px`, or when folding gives non-finite weights.
+    /// it cannot take inputs of `input`'s height and width, or when folding gives non-finite weights.
     pub fn from_graph(
         id: impl Into<String>,
         graph: &Graph,
@@ -95,8 +97,9 @@ impl Model {
         Self::assemble(id.into(), graph, input, source, None, device)
     }
 
-    /// The ONNX model in `bytes` (see [`crate::onnx::import`]) as a model called `id`, as
-    /// [`Model::from_graph`] does with the imported graph.
+    /// The ONNX model in `bytes` (see [`crate::onnx::import_at`]: symbolic input sizes are
+    /// `input`'s) as a model called `id`, as [`Model::from_graph`] does with the imported
+    /// graph.
     ///
     /// Fails with [`ModelError::Onnx`] naming what the file does wrong (an unsupported
     /// operator, a malformed message) and otherwise as [`Model::from_graph`].
@@ -106,7 +109,7 @@ impl Model {
         input: InputSpec,
         device: &Device,
     ) -> Result<Self, ModelError> {
-        let graph = crate::onnx::import(bytes)?;
+        let graph = crate::onnx::import_at(bytes, input.size_px())?;
         let source = ModelSource::Onnx { sha256: crate::weights::sha256_hex(bytes) };
         Self::from_graph(id, &graph, input, source, device)
     }
@@ -123,19 +126,19 @@ impl Model {
         check_spec(graph, &input)?;
         let parameters = graph.parameter_count();
         let graph = graph.fold_batch_norms()?;
-        let layers = catalogue(&graph, input.size_px, curated)?;
+        let [height, width] = input.size_px();
+        let layers = catalogue(&graph, [height, width], curated)?;
         let &output = graph.outputs().first().ok_or(crate::graph::GraphError::NoOutput)?;
-        let classes = graph
-            .infer_shapes([1, input.channels, input.size_px, input.size_px])?
-            .get(output.index())
-            .and_then(|shape| shape.get(1).copied())
-            .unwrap_or(1);
+        let shapes = graph.infer_shapes([1, input.channels, height, width])?;
+        let output_shape = shapes.get(output.index()).map_or(&[][..], Vec::as_slice);
+        let classes = output_shape.get(1).copied().unwrap_or(1);
+        // A segmenter's or detector's map has positions; a classifier's scores have none.
+        let scores = output_shape.iter().skip(2).all(|&d| d == 1);
         let probabilities =
             graph.producer(output).is_some_and(|node| matches!(node.op, Op::Softmax { .. }));
         // A graph that cannot take a slightly larger input (a flatten before a fully
         // connected layer) takes only its own size.
-        let larger = input.size_px + 4;
-        let fixed_size = graph.infer_shapes([1, input.channels, larger, larger]).is_err();
+        let fixed_size = graph.infer_shapes([1, input.channels, height + 4, width + 4]).is_err();
         let executable = graph.to_device(device);
         Ok(Self {
             id,
@@ -145,6 +148,7 @@ impl Model {
             parameters,
             output,
             classes,
+            scores,
             probabilities,
             fixed_size,
             executable,
@@ -195,6 +199,13 @@ impl Model {
     /// The channel count of the first output (1000 for the ImageNet organisms).
     pub fn classes(&self) -> usize {
         self.classes
+    }
+
+    /// The number of classes when the model is a classifier: its first output is one score
+    /// per channel. `None` when that output is a map (a segmenter, a detector, a feature
+    /// extractor's feature map): such a model has no classes to name or rank.
+    pub fn class_count(&self) -> Option<usize> {
+        self.scores.then_some(self.classes)
     }
 
     /// Whether the first output is already a softmax (probabilities rather than logits).
@@ -270,12 +281,12 @@ impl ModelId {
     /// 0..=255 values (see [`crate::preprocess`]).
     pub fn input_spec(self) -> InputSpec {
         use crate::preprocess::{PIXEL_OFFSET, PIXEL_SCALE};
-        InputSpec {
-            size_px: self.input_size(),
-            channels: super::INPUT_CHANNELS,
-            offset: [PIXEL_OFFSET; 3],
-            scale: [PIXEL_SCALE; 3],
-        }
+        InputSpec::square(
+            self.input_size(),
+            super::INPUT_CHANNELS,
+            [PIXEL_OFFSET; 3],
+            [PIXEL_SCALE; 3],
+        )
     }
 }
 
@@ -283,10 +294,11 @@ impl ModelId {
 fn check_spec(graph: &Graph, input: &InputSpec) -> Result<(), ModelError> {
     let declared = graph.input();
     let mismatch = |reason: String| ModelError::InputSpec { declared: declared.describe(), reason };
-    if input.size_px == 0 || !(1..=3).contains(&input.channels) {
+    let [height, width] = input.size_px();
+    if height == 0 || width == 0 || !(1..=3).contains(&input.channels) {
         return Err(mismatch(format!(
-            "{} channels of {} px is not an image input",
-            input.channels, input.size_px
+            "{} channels of {height}x{width} px is not an image input",
+            input.channels
         )));
     }
     if let Some(c) = declared.channels()
@@ -295,9 +307,9 @@ fn check_spec(graph: &Graph, input: &InputSpec) -> Result<(), ModelError> {
         return Err(mismatch(format!("the spec says {} channels", input.channels)));
     }
     if let Some([h, w]) = declared.spatial()
-        && (h != input.size_px || w != input.size_px)
+        && [h, w] != [height, width]
     {
-        return Err(mismatch(format!("the spec says {0}x{0} px", input.size_px)));
+        return Err(mismatch(format!("the spec says {height}x{width} px")));
     }
     Ok(())
 }
@@ -469,9 +481,26 @@ mod tests {
     }
 
     #[test]
+    fn a_model_whose_output_is_a_map_has_no_classes() {
+        let mut g = Graph::new("x", [Dim::Fixed(1), Dim::Fixed(2), Dim::Fixed(4), Dim::Fixed(4)]);
+        let map = g.add_node("map", Op::Relu, &[ValueId::INPUT]).unwrap();
+        let pooled = g.add_node("pooled", Op::GlobalAveragePool, &[map]).unwrap();
+        g.set_outputs(&[map, pooled]).unwrap();
+        let spec = InputSpec::square(4, 2, [0.0; 3], [255.0; 3]);
+        let model =
+            Model::from_graph("seg", &g, spec, ModelSource::Graph, &Device::flex()).unwrap();
+        assert_eq!((model.classes(), model.class_count()), (2, None));
+        // The same graph with the pooled vector first is a classifier.
+        g.set_outputs(&[pooled, map]).unwrap();
+        let model =
+            Model::from_graph("cls", &g, spec, ModelSource::Graph, &Device::flex()).unwrap();
+        assert_eq!(model.class_count(), Some(2));
+    }
+
+    #[test]
     fn model_from_any_graph() {
         let device = Device::flex();
-        let spec = InputSpec { size_px: 4, channels: 2, offset: [0.0; 3], scale: [255.0; 3] };
+        let spec = InputSpec::square(4, 2, [0.0; 3], [255.0; 3]);
         let fixed = [Dim::Fixed(1), Dim::Fixed(2), Dim::Fixed(4), Dim::Fixed(4)];
         let model = Model::from_graph(
             "tiny",
@@ -484,6 +513,7 @@ mod tests {
         let names: Vec<&str> = model.layers().iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["pool", "out"]);
         assert_eq!((model.classes(), model.parameters(), model.builtin()), (3, 9, None));
+        assert_eq!(model.class_count(), Some(3));
         // Channel means 1 and 2: out = [1 + 0.5, 4 + 0.5, -1 + 2 + 0.5].
         let x = Tensor::<4>::from_data(
             TensorData::new([vec![1.0f32; 16], vec![2.0; 16]].concat(), [1, 2, 4, 4]),
@@ -493,8 +523,8 @@ mod tests {
         // Specs that do not fit the declared input.
         for spec in [
             InputSpec { channels: 3, ..spec },
-            InputSpec { size_px: 8, ..spec },
-            InputSpec { size_px: 0, ..spec },
+            InputSpec { width_px: 8, ..spec },
+            InputSpec { height_px: 0, ..spec },
         ] {
             let err = Model::from_graph(
                 "tiny",

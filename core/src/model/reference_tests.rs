@@ -169,7 +169,8 @@ fn check_model_end_to_end(model: ModelId) {
         };
         let tolerance =
             if file.ends_with(".png") { PNG_LOGIT_TOLERANCE } else { JPEG_LOGIT_TOLERANCE };
-        let input = preprocess(&std::fs::read(&path).unwrap(), size, Framing::CentreCrop).unwrap();
+        let input =
+            preprocess(&std::fs::read(&path).unwrap(), [size; 2], Framing::CentreCrop).unwrap();
         let logits = net.logits(input.to_tensor(&device)).unwrap();
         let logits: Vec<f32> = logits.into_data().try_to_vec().unwrap();
         assert_eq!(logits.len(), NUM_CLASSES);
@@ -267,9 +268,12 @@ fn model_reference_network_only() {
         assert!(d < NETWORK_TOLERANCE, "{model}: {d}");
         // Our preprocessing of the same photo against the reference's input.
         if let Some(path) = find_photo("coffee.png") {
-            let ours =
-                preprocess(&std::fs::read(path).unwrap(), model.input_size(), Framing::CentreCrop)
-                    .unwrap();
+            let ours = preprocess(
+                &std::fs::read(path).unwrap(),
+                [model.input_size(); 2],
+                Framing::CentreCrop,
+            )
+            .unwrap();
             let d = max_abs_diff(&ours.data, &input);
             let differing = ours.data.iter().zip(&input).filter(|(a, b)| a != b).count();
             eprintln!("{model} coffee preprocessing: max |dinput| {d}, {differing} values differ");

@@ -1,7 +1,8 @@
 //! Operators written as the graph operators the built-in models use, so feature
 //! visualization, receptive fields and circuits need nothing new: `HardSigmoid` and
 //! `HardSwish` (MobileNetV3) as scale, shift and clip; `LeakyRelu` as a blend of the input and
-//! its ReLU; `ReduceMean` and `ReduceMax` over the spatial axes as global pools; and the
+//! its ReLU; `PRelu` likewise with a slope tensor; `Max` and `Min` of values as sums with a
+//! ReLU of the difference; `ReduceMean` and `ReduceMax` over the spatial axes as global pools; and the
 //! layout operators `Unsqueeze`, `Squeeze`, `Transpose` (where it only moves axes of size 1)
 //! and `Cast` to float on values as reshapes or aliases.
 
@@ -52,6 +53,37 @@ impl<'a> Importer<'a> {
                     self.binary_scalar(&format!("{name}/positive"), Op::Mul, relu, 1.0 - alpha)?;
                 let leak = self.binary_scalar(&format!("{name}/leak"), Op::Mul, x, alpha)?;
                 self.graph.add_node(name, Op::Add, &[leak, kept])?
+            }
+            "PRelu" => {
+                // relu(x) + slope * (x - relu(x)); the slope (per channel as PyTorch writes
+                // it, `[C, 1, 1]`) broadcasts.
+                let x = self.value(node, attrs, 0)?;
+                let slope = self.value(node, attrs, 1)?;
+                let relu = self.graph.add_node(&format!("{name}/relu"), Op::Relu, &[x])?;
+                let negative =
+                    self.graph.add_node(&format!("{name}/negative"), Op::Sub, &[x, relu])?;
+                let leak =
+                    self.graph.add_node(&format!("{name}/leak"), Op::Mul, &[negative, slope])?;
+                self.graph.add_node(name, Op::Add, &[relu, leak])?
+            }
+            "Max" | "Min" => {
+                // max(a, b) = a + relu(b - a); min(a, b) = a - relu(a - b); left to right.
+                let count = node.input.len();
+                if count == 0 {
+                    return Err(attrs.invalid("needs at least one input"));
+                }
+                let mut acc = self.value(node, attrs, 0)?;
+                for i in 1..count {
+                    let other = self.value(node, attrs, i)?;
+                    let (step, last) = (format!("{name}/{i}"), i + 1 == count);
+                    let (from, to) = if op == "Max" { (other, acc) } else { (acc, other) };
+                    let gap = self.graph.add_node(&format!("{step}/gap"), Op::Sub, &[from, to])?;
+                    let over = self.graph.add_node(&format!("{step}/relu"), Op::Relu, &[gap])?;
+                    let combine = if op == "Max" { Op::Add } else { Op::Sub };
+                    let out_name = if last { name.to_owned() } else { step };
+                    acc = self.graph.add_node(&out_name, combine, &[acc, over])?;
+                }
+                acc
             }
             "ReduceMean" | "ReduceMax" => {
                 let x = self.value(node, attrs, 0)?;

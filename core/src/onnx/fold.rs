@@ -60,6 +60,9 @@ impl<'a> Importer<'a> {
                 | "Sub"
                 | "Mul"
                 | "Div"
+                | "Max"
+                | "Min"
+                | "Where"
                 | "ConstantOfShape"
         );
         if !foldable {
@@ -155,6 +158,19 @@ impl<'a> Importer<'a> {
             "Add" | "Sub" | "Mul" | "Div" => {
                 let other = input(1).ok_or_else(|| attrs.invalid("needs two inputs"))?;
                 arithmetic(op, &first, &other).map_err(|e| attrs.invalid(e))?
+            }
+            "Max" | "Min" => {
+                let mut folded = (*first).clone();
+                for other in inputs.iter().skip(1).flatten() {
+                    folded = arithmetic(op, &folded, other).map_err(|e| attrs.invalid(e))?;
+                }
+                folded
+            }
+            "Where" => {
+                let (Some(x), Some(y)) = (input(1), input(2)) else {
+                    return Err(attrs.invalid("needs a condition and two inputs"));
+                };
+                select(&first, &x, &y).map_err(|e| attrs.invalid(e))?
             }
             "ConstantOfShape" => {
                 let shape = first.ints().ok_or_else(|| attrs.invalid("the shape must be int64"))?;
@@ -401,29 +417,64 @@ fn cast(c: &Constant, to: i64) -> Option<Constant> {
     Some(Constant { shape: c.shape.clone(), values })
 }
 
-/// `a op b` with numpy broadcasting; integer when both are integers (division truncates).
+/// The flat position in `of` of the element at flat position `flat` of the broadcast
+/// `shape` (`of` left-padded to its rank; broadcast axes read 0).
+fn broadcast_index(shape: &[usize], of: &[usize], flat: usize) -> usize {
+    let offset = shape.len().saturating_sub(of.len());
+    let st = strides(of);
+    let mut rem = flat;
+    let mut pos = 0;
+    for (axis, &d) in shape.iter().enumerate().rev() {
+        let i = rem % d.max(1);
+        rem /= d.max(1);
+        if axis >= offset {
+            let k = axis - offset;
+            if of.get(k).copied().unwrap_or(1) > 1 {
+                pos += i * st.get(k).copied().unwrap_or(0);
+            }
+        }
+    }
+    pos
+}
+
+/// ONNX `Where`: `x` where `condition` is non-zero, else `y`, all three broadcast; integer
+/// when `x` and `y` are.
+fn select(condition: &Constant, x: &Constant, y: &Constant) -> Result<Constant, String> {
+    let shape = broadcast(&broadcast(&condition.shape, &x.shape)?, &y.shape)?;
+    bounded(&shape, condition.len().max(x.len()).max(y.len()))?;
+    let count: usize = shape.iter().product();
+    let cond = condition.floats();
+    let take = |n: usize| cond.get(broadcast_index(&shape, &condition.shape, n)) != Some(&0.0);
+    let values = match (&x.values, &y.values) {
+        (Values::Int(p), Values::Int(q)) => Values::Int(
+            (0..count)
+                .map(|n| {
+                    let (from, of) = if take(n) { (p, &x.shape) } else { (q, &y.shape) };
+                    from.get(broadcast_index(&shape, of, n)).copied().unwrap_or(0)
+                })
+                .collect(),
+        ),
+        _ => {
+            let (p, q) = (x.floats(), y.floats());
+            Values::Float(
+                (0..count)
+                    .map(|n| {
+                        let (from, of) = if take(n) { (&p, &x.shape) } else { (&q, &y.shape) };
+                        from.get(broadcast_index(&shape, of, n)).copied().unwrap_or(0.0)
+                    })
+                    .collect(),
+            )
+        }
+    };
+    Ok(Constant { shape, values })
+}
+
+/// `a op b` (`Add`, `Sub`, `Mul`, `Div`, `Max`, `Min`) with numpy broadcasting; integer when
+/// both are integers (division truncates).
 fn arithmetic(op: &str, a: &Constant, b: &Constant) -> Result<Constant, String> {
     let shape = broadcast(&a.shape, &b.shape)?;
     bounded(&shape, a.len().max(b.len()))?;
-    let rank = shape.len();
-    let index = |of: &[usize], flat: usize| -> usize {
-        // The flat position in `of` (left-padded to `rank`, broadcast axes read 0).
-        let offset = rank - of.len();
-        let st = strides(of);
-        let mut rem = flat;
-        let mut pos = 0;
-        for (axis, &d) in shape.iter().enumerate().rev() {
-            let i = rem % d.max(1);
-            rem /= d.max(1);
-            if axis >= offset {
-                let k = axis - offset;
-                if of.get(k).copied().unwrap_or(1) > 1 {
-                    pos += i * st.get(k).copied().unwrap_or(0);
-                }
-            }
-        }
-        pos
-    };
+    let index = |of: &[usize], flat: usize| broadcast_index(&shape, of, flat);
     let count: usize = shape.iter().product();
     let values = match (&a.values, &b.values) {
         (Values::Int(x), Values::Int(y)) => {
@@ -435,6 +486,8 @@ fn arithmetic(op: &str, a: &Constant, b: &Constant) -> Result<Constant, String> 
                     "Add" => p.wrapping_add(q),
                     "Sub" => p.wrapping_sub(q),
                     "Mul" => p.wrapping_mul(q),
+                    "Max" => p.max(q),
+                    "Min" => p.min(q),
                     _ => p.checked_div(q).ok_or("integer division by zero")?,
                 });
             }
@@ -450,6 +503,8 @@ fn arithmetic(op: &str, a: &Constant, b: &Constant) -> Result<Constant, String> 
                     "Add" => p + q,
                     "Sub" => p - q,
                     "Mul" => p * q,
+                    "Max" => p.max(q),
+                    "Min" => p.min(q),
                     _ => p / q,
                 });
             }

@@ -30,6 +30,19 @@ pub(crate) enum Sym {
 /// nodes the outputs depend on are imported. When the declared input shape is fixed, shapes
 /// are checked at that size.
 pub fn import(bytes: &[u8]) -> Result<Graph, OnnxError> {
+    import_with(bytes, None)
+}
+
+/// As [`import`], with the input's symbolic height and width taken as `size` (`[height,
+/// width]` pixels; fixed ones are kept, so a size the file contradicts is found later, by
+/// the model's input check). What a file exported with dynamic axes needs where it computes
+/// sizes from its input's shape (`Shape` -> `Gather` -> `Resize`): those fold to constants
+/// at `size`, and the graph then takes only that size.
+pub fn import_at(bytes: &[u8], size: [usize; 2]) -> Result<Graph, OnnxError> {
+    import_with(bytes, Some(size))
+}
+
+fn import_with(bytes: &[u8], size: Option<[usize; 2]>) -> Result<Graph, OnnxError> {
     let model = ModelProto::from_bytes(bytes).map_err(|e| OnnxError::Decode(e.to_string()))?;
     let opset = model
         .opset_import
@@ -37,7 +50,7 @@ pub fn import(bytes: &[u8]) -> Result<Graph, OnnxError> {
         .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
         .map_or(1, |o| o.version);
     let proto = model.graph.as_ref().ok_or(OnnxError::MissingGraph)?;
-    Importer::new(proto, opset)?.run()
+    Importer::new(proto, opset, size)?.run()
 }
 
 /// The state of one import.
@@ -53,7 +66,7 @@ pub(crate) struct Importer<'a> {
 
 impl<'a> Importer<'a> {
     /// Decodes the initializers and the input.
-    fn new(proto: &'a GraphProto, opset: i64) -> Result<Self, OnnxError> {
+    fn new(proto: &'a GraphProto, opset: i64, size: Option<[usize; 2]>) -> Result<Self, OnnxError> {
         let mut env: HashMap<&'a str, Sym> = HashMap::new();
         for t in &proto.initializer {
             env.insert(t.name.as_str(), Sym::Const(Rc::new(decode(t, &t.name)?)));
@@ -63,7 +76,7 @@ impl<'a> Importer<'a> {
             .iter()
             .find(|i| !env.contains_key(i.name.as_str()))
             .ok_or(OnnxError::MissingInput)?;
-        let graph = Graph::new(&input.name, declared_shape(input)?);
+        let graph = Graph::new(&input.name, declared_shape(input, size)?);
         for other in &proto.input {
             env.entry(other.name.as_str()).or_insert(Sym::OtherInput);
         }
@@ -224,30 +237,40 @@ pub(crate) fn display_name(node: &NodeProto) -> String {
     node.output.iter().find(|o| !o.is_empty()).cloned().unwrap_or_else(|| node.op_type.clone())
 }
 
-/// The declared `[N, C, H, W]` of `input` (symbolic where not fixed).
-fn declared_shape(input: &ValueInfoProto) -> Result<[Dim; 4], OnnxError> {
+/// The declared `[N, C, H, W]` of `input` (symbolic where not fixed), with symbolic height
+/// and width taken from `size` when given.
+fn declared_shape(input: &ValueInfoProto, size: Option<[usize; 2]>) -> Result<[Dim; 4], OnnxError> {
     let fail = |reason: String| OnnxError::InvalidInput { name: input.name.clone(), reason };
     let symbolic = |name: &str| Dim::Symbolic(name.to_owned());
-    let Some(tensor) = input.r#type.as_ref().and_then(|t| t.tensor_type.as_ref()) else {
-        return Ok([symbolic("N"), symbolic("C"), symbolic("H"), symbolic("W")]);
-    };
-    if tensor.elem_type != 0 && tensor.elem_type != data_type::FLOAT {
+    let unknown = || vec![symbolic("N"), symbolic("C"), symbolic("H"), symbolic("W")];
+    let tensor = input.r#type.as_ref().and_then(|t| t.tensor_type.as_ref());
+    if let Some(tensor) = tensor
+        && tensor.elem_type != 0
+        && tensor.elem_type != data_type::FLOAT
+    {
         return Err(fail(format!("element type {} is not float", tensor.elem_type)));
     }
-    let Some(shape) = &tensor.shape else {
-        return Ok([symbolic("N"), symbolic("C"), symbolic("H"), symbolic("W")]);
+    let dims: Vec<Dim> = match tensor.and_then(|t| t.shape.as_ref()) {
+        None => unknown(),
+        Some(shape) => shape
+            .dim
+            .iter()
+            .map(|d| match (d.dim_value, &d.dim_param) {
+                (Some(v), _) if v > 0 => Dim::Fixed(usize::try_from(v).unwrap_or(usize::MAX)),
+                (_, Some(p)) => Dim::Symbolic(p.clone()),
+                _ => Dim::Symbolic(String::new()),
+            })
+            .collect(),
     };
-    let dims: Vec<Dim> = shape
-        .dim
-        .iter()
-        .map(|d| match (d.dim_value, &d.dim_param) {
-            (Some(v), _) if v > 0 => Dim::Fixed(usize::try_from(v).unwrap_or(usize::MAX)),
-            (_, Some(p)) => Dim::Symbolic(p.clone()),
-            _ => Dim::Symbolic(String::new()),
-        })
-        .collect();
-    let dims =
+    let mut dims =
         <[Dim; 4]>::try_from(dims).map_err(|d| fail(format!("it has rank {}, not 4", d.len())))?;
+    if let Some(size) = size {
+        for (dim, side) in dims.iter_mut().skip(2).zip(size) {
+            if matches!(dim, Dim::Symbolic(_)) {
+                *dim = Dim::Fixed(side);
+            }
+        }
+    }
     // Refused before a probe or a forward pass allocates an input of this size (symbolic
     // axes count as 1).
     let fixed: Vec<usize> = dims

@@ -38,4 +38,4 @@ pub mod support;
 mod tensor;
 
 pub use error::{OnnxError, UnsupportedOp};
-pub use import::import;
+pub use import::{import, import_at};

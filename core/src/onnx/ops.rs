@@ -46,6 +46,10 @@ impl<'a> Importer<'a> {
                     "on a computed value (only shape computations on constants are folded)",
                 ));
             }
+            "Where" => {
+                return Err(attrs
+                    .unsupported("on a computed value (only a `Where` of constants is folded)"));
+            }
             "BatchNormalization" => {
                 if attrs.int_or("training_mode", 0)? != 0 {
                     return Err(attrs.unsupported("training mode"));

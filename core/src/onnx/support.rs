@@ -149,16 +149,34 @@ pub const OPERATORS: &[OperatorSupport] = &[
         limits: "rank 2 to 4",
     },
     OperatorSupport {
+        name: "Max",
+        lowering: "`a + Relu(b - a)`, left to right; folded when every input is a constant",
+        attributes: "one or more inputs, numpy broadcasting",
+        limits: "rank at most 4",
+    },
+    OperatorSupport {
         name: "MaxPool",
         lowering: "MaxPool",
         attributes: "`kernel_shape`, `strides`, `pads`, `auto_pad`, `dilations`, `ceil_mode`",
         limits: "2-d only; the indices output cannot be read",
     },
     OperatorSupport {
+        name: "Min",
+        lowering: "`a - Relu(a - b)`, left to right; folded when every input is a constant",
+        attributes: "one or more inputs, numpy broadcasting",
+        limits: "rank at most 4",
+    },
+    OperatorSupport {
         name: "Mul",
         lowering: "Mul; folded when both inputs are constants",
         attributes: "two inputs, numpy broadcasting",
         limits: "rank at most 4",
+    },
+    OperatorSupport {
+        name: "PRelu",
+        lowering: "`Relu(x) + slope * (x - Relu(x))`",
+        attributes: "the slope input (a constant or a value), broadcast to the input",
+        limits: "",
     },
     OperatorSupport {
         name: "Pad",
@@ -240,6 +258,12 @@ pub const OPERATORS: &[OperatorSupport] = &[
         attributes: "`mode` (nearest, linear); `scales` as attribute or constant input",
         limits: "deprecated operator; asymmetric coordinates",
     },
+    OperatorSupport {
+        name: "Where",
+        lowering: "folded to a constant",
+        attributes: "condition, `X`, `Y`, numpy broadcasting",
+        limits: "every input must be a constant",
+    },
 ];
 
 /// The support entry of `op_type` in `domain`, if import lowers it.
@@ -296,7 +320,8 @@ pub fn markdown() -> String {
          built-in models use, so feature visualization, dataset examples and circuits work \
          unchanged. Import lists every unsupported operator of a file at once (with counts, \
          node names and the opset). Shape-only subgraphs (`Shape`, `Gather`, `Concat`, ... on \
-         constants) are computed at import when the input size is fixed. Every value is bounded \
+         constants) are computed at import when the input size is fixed (declared, or given \
+         with `import-onnx --input-size`). Every value is bounded \
          to at most 2^28 elements and rank 4; every constant is checked against the data \
          present before anything is allocated.\n\n\
          | Operator | Lowered to | Attributes and inputs read | Limits |\n\

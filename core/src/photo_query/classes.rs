@@ -30,9 +30,10 @@ pub fn classify_framing(model_id: &str) -> Framing {
 /// gets the mean of R, G and B.
 ///
 /// # Shapes
-/// - returns: `[1, spec.channels, size, size]`
+/// - returns: `[1, spec.channels, height, width]`
 pub fn model_input(photo: &Preprocessed, spec: &InputSpec, device: &Device) -> Tensor<4> {
-    let plane = photo.size * photo.size;
+    let [height, width] = photo.size;
+    let plane = height * width;
     let pixels: Vec<f32> = photo.data.iter().map(|v| v * PIXEL_SCALE + PIXEL_OFFSET).collect();
     let channel = |c: usize| pixels.get(c * plane..(c + 1) * plane).unwrap_or(&[]);
     let mut data = Vec::with_capacity(spec.channels * plane);
@@ -46,7 +47,7 @@ pub fn model_input(photo: &Preprocessed, spec: &InputSpec, device: &Device) -> T
             data.extend(channel(c).iter().map(|x| (x - o) / s));
         }
     }
-    Tensor::from_data(TensorData::new(data, [1, spec.channels, photo.size, photo.size]), device)
+    Tensor::from_data(TensorData::new(data, [1, spec.channels, height, width]), device)
 }
 
 /// The model's probability of every class for `photo`, framed by `framing`.
@@ -57,7 +58,7 @@ pub async fn class_probabilities(
     device: &Device,
 ) -> Result<Vec<f32>, PhotoQueryError> {
     let spec = model.input_spec();
-    let preprocessed = preprocess_rgb(photo, spec.size_px, framing)?;
+    let preprocessed = preprocess_rgb(photo, spec.size_px(), framing)?;
     let outputs = model.logits(model_input(&preprocessed, &spec, device))?; // [1, classes]
     let probabilities = if model.outputs_probabilities() { outputs } else { softmax(outputs, 1) };
     let data = probabilities.into_data_async().await.map_err(RenderError::from)?;
@@ -117,7 +118,7 @@ mod tests {
         let sum: f32 = probabilities.iter().sum();
         assert!((sum - 1.0).abs() < 1e-4, "{sum}");
         // By hand: the stretched photo, grey, normalised as the model's spec says.
-        let preprocessed = preprocess_rgb(&photo, 28, Framing::Stretch).unwrap();
+        let preprocessed = preprocess_rgb(&photo, [28; 2], Framing::Stretch).unwrap();
         let input = model_input(&preprocessed, &model.input_spec(), &device);
         let logits: Vec<f32> = model.logits(input).unwrap().into_data().try_to_vec().unwrap();
         let peak = logits.iter().copied().fold(f32::MIN, f32::max);

@@ -39,7 +39,7 @@ const PIXEL_STD: f32 = 90.02;
 
 /// How the fashion-cnn wants its input: one channel at 28 px, `(x * 255 - 72.94) / 90.02`.
 pub fn fashion_cnn_input_spec() -> InputSpec {
-    InputSpec { size_px: 28, channels: 1, offset: [PIXEL_MEAN; 3], scale: [PIXEL_STD; 3] }
+    InputSpec::square(28, 1, [PIXEL_MEAN; 3], [PIXEL_STD; 3])
 }
 
 /// Pixel bytes as the network's input values (see [`fashion_cnn_input_spec`]).

@@ -21,8 +21,9 @@ struct RendererSizes {
 /// The renderer's download in bytes (compressed), if the site records it.
 pub async fn renderer_bytes() -> Option<u64> {
     let url = crate::links::renderer_sizes();
-    let bytes =
-        fetch_bytes(&url, "renderer.json", MAX_RENDERER_SIZES_BYTES, Freshness::Cached).await.ok()?;
+    let bytes = fetch_bytes(&url, "renderer.json", MAX_RENDERER_SIZES_BYTES, Freshness::Cached)
+        .await
+        .ok()?;
     serde_json::from_slice::<RendererSizes>(&bytes).ok().map(|sizes| sizes.gzip_bytes)
 }
 
