@@ -11,20 +11,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 mod lite0;
 
 use lite0::{
-    BIN, assert_same_tree, build_args, command, data_ready, ok, ok_with, run_with, scratch, tree,
-    verify_clean,
+    BIN, assert_same_tree, build_args, command, data_ready, kill_in_finish, ok, ok_with, run_with,
+    scratch, tree, verify_clean,
 };
-
-/// The environment variable that stops a build at a named point (`cli/src/build/halt.rs`).
-const HALT_ENV: &str = "MICROSCOPE_HALT_AT";
 
 /// The units and techniques of the small builds here.
 const TECHNIQUES: &str = "channel,examples";
@@ -65,27 +61,7 @@ fn a_build_killed_in_its_finish_step_resumes_and_verifies_clean() {
 
     // More units, stopped (and killed) once the first layer's new sheets are written and
     // before its layer.json is: the moment the atlas's derived files disagree.
-    let mut child = command(
-        BIN,
-        &build_args(&atlas, "0-7", TECHNIQUES, &[]),
-        &[(HALT_ENV, "finish".to_owned())],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut said = String::new();
-    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
-        let line = line.unwrap();
-        said.push_str(&line);
-        said.push('\n');
-        if line.starts_with("halted at finish") {
-            break;
-        }
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert!(said.contains("halted at finish"), "the build did not reach finish:\n{said}");
+    kill_in_finish(&build_args(&atlas, "0-7", TECHNIQUES, &[]));
     assert!(atlas.join(".build.lock").exists(), "the killed build held the lock");
     let torn = run_with(&["verify".to_owned(), atlas.display().to_string()], &[]);
     assert!(!torn.status.success(), "killed mid-finish, the layer is stale: {}", text(&torn));

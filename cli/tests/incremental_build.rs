@@ -244,23 +244,7 @@ fn a_second_model_joins_an_atlas_listed_as_building_until_done_leaving_the_first
     let mut args = build_args(&atlas, "0-1", "examples", &[]);
     let model = args.iter().position(|a| a == "--model").unwrap() + 1;
     args[model] = "efficientnet-lite1".to_owned();
-    let mut child = lite0::command(BIN, &args, &[("MICROSCOPE_HALT_AT", "finish".to_owned())])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut said = String::new();
-    for line in std::io::BufRead::lines(std::io::BufReader::new(child.stderr.take().unwrap())) {
-        let line = line.unwrap();
-        said.push_str(&line);
-        said.push('\n');
-        if line.starts_with("halted at finish") {
-            break;
-        }
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert!(said.contains("halted at finish"), "the build did not reach finish:\n{said}");
+    lite0::kill_in_finish(&args);
     assert_eq!(
         listed(&atlas),
         [("efficientnet-lite0".to_owned(), false), ("efficientnet-lite1".to_owned(), true)]

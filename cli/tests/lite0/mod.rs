@@ -5,8 +5,9 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_microscope");
@@ -186,4 +187,28 @@ pub fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// Runs `microscope` with `args` until it halts at the start of its finish step
+/// (`MICROSCOPE_HALT_AT=finish`, see `cli/src/build/halt.rs`), then kills it there, as a crash would; returns what it said on
+/// stderr up to that point, and fails when it never got there.
+pub fn kill_in_finish(args: &[String]) -> String {
+    let mut child = command(BIN, args, &[("MICROSCOPE_HALT_AT", "finish".to_owned())])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = String::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        said.push_str(&line);
+        said.push('\n');
+        if line.starts_with("halted at finish") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(said.contains("halted at finish"), "the build did not reach finish:\n{said}");
+    said
 }
