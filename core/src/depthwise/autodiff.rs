@@ -22,6 +22,31 @@ struct WithBias;
 #[derive(Debug)]
 struct NoBias;
 
+/// Registers the gradients of the input (the inner backend's depthwise kernel) and of the
+/// weight (burn's generic one) for those of `[input, weight]` that ask for one: the part both
+/// backward steps share.
+fn register_x_and_weight<B: Backend + DepthwiseConv>(
+    [x_id, weight_id]: [Option<NodeId>; 2],
+    x: B::FloatTensorPrimitive,
+    weight: B::FloatTensorPrimitive,
+    grad: B::FloatTensorPrimitive,
+    options: ConvOptions<2>,
+    grads: &mut Gradients,
+) {
+    if let Some(id) = x_id {
+        let g = B::depthwise_conv2d_x_backward(
+            x.clone(),
+            weight.clone(),
+            grad.clone(),
+            options.clone(),
+        );
+        grads.register::<B>(id, g);
+    }
+    if let Some(id) = weight_id {
+        grads.register::<B>(id, B::conv2d_weight_backward(x, weight, grad, options));
+    }
+}
+
 impl<B: Backend + DepthwiseConv> Backward<B, 3> for WithBias {
     type State = (NodeId, NodeId, NodeId, ConvOptions<2>);
 
@@ -37,19 +62,14 @@ impl<B: Backend + DepthwiseConv> Backward<B, 3> for WithBias {
         let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
         let weight = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight_state);
         let bias = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(bias_state);
-        if let Some(node) = node_x {
-            let g = B::depthwise_conv2d_x_backward(
-                x.clone(),
-                weight.clone(),
-                grad.clone(),
-                options.clone(),
-            );
-            grads.register::<B>(node.id, g);
-        }
-        if let Some(node) = node_weight {
-            let g = B::conv2d_weight_backward(x.clone(), weight, grad.clone(), options);
-            grads.register::<B>(node.id, g);
-        }
+        register_x_and_weight::<B>(
+            [node_x.map(|n| n.id), node_weight.map(|n| n.id)],
+            x.clone(),
+            weight,
+            grad.clone(),
+            options,
+            grads,
+        );
         if let Some(node) = node_bias {
             grads.register::<B>(node.id, B::conv2d_bias_backward(x, bias, grad));
         }
@@ -70,18 +90,14 @@ impl<B: Backend + DepthwiseConv> Backward<B, 2> for NoBias {
         let (x_state, weight_state, options) = ops.state;
         let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
         let weight = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight_state);
-        if let Some(node) = node_x {
-            let g = B::depthwise_conv2d_x_backward(
-                x.clone(),
-                weight.clone(),
-                grad.clone(),
-                options.clone(),
-            );
-            grads.register::<B>(node.id, g);
-        }
-        if let Some(node) = node_weight {
-            grads.register::<B>(node.id, B::conv2d_weight_backward(x, weight, grad, options));
-        }
+        register_x_and_weight::<B>(
+            [node_x.map(|n| n.id), node_weight.map(|n| n.id)],
+            x,
+            weight,
+            grad,
+            options,
+            grads,
+        );
     }
 }
 
