@@ -7,7 +7,10 @@
 //! [`Objective`] (never as text) within [`RenderLimits`], and is answered by
 //! [`RendererEvent::RenderProgress`] events (some with a preview [`Picture`]), then
 //! [`RendererEvent::RenderDone`] (also after a cancel, with `cancelled` set) or
-//! [`RendererEvent::Failed`] with a typed [`RenderFailure`].
+//! [`RendererEvent::Failed`] with a typed [`RenderFailure`]. It may carry the visitor's photo
+//! ([`RenderPhoto`]): the reference of a caricature or an inversion, the image a DeepDream
+//! starts from, or both; the worker decodes it within
+//! [`PhotoLimits::BROWSER`](crate::photo_query::PhotoLimits) with the CLI's code.
 //!
 //! A photo job ([`RendererRequest::Photo`]) carries the visitor's photo file and a
 //! [`PhotoQuery`] (classes, a layer's ranking, a unit's map), and is answered by
@@ -100,6 +103,53 @@ pub struct RenderSettings {
 
 fn one() -> u32 {
     1
+}
+
+/// The visitor's photo in a render, and what the render does with it. A link never carries it
+/// (the photo never leaves the visitor's machine): a link names the technique, and the page
+/// asks for the photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenderPhoto {
+    /// The photo file, within [`PhotoLimits::BROWSER`](crate::photo_query::PhotoLimits).
+    pub file: PhotoFile,
+    /// What it is for.
+    pub role: PhotoRole,
+}
+
+/// What a render does with a photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoRole {
+    /// The reference that `caricature(...)` and `invert(...)` compare with (the render starts
+    /// from noise).
+    Reference,
+    /// The image the render starts from instead of noise (DeepDream from a photo).
+    Start,
+    /// Both: a caricature or an inversion that starts from the photo itself.
+    ReferenceAndStart,
+}
+
+impl PhotoRole {
+    /// The role of a photo that is the reference when `reference` and the start when
+    /// `start`; `None` when it is neither (no photo is needed).
+    pub fn of(reference: bool, start: bool) -> Option<Self> {
+        match (reference, start) {
+            (true, true) => Some(Self::ReferenceAndStart),
+            (true, false) => Some(Self::Reference),
+            (false, true) => Some(Self::Start),
+            (false, false) => None,
+        }
+    }
+
+    /// Whether the objective compares with the photo.
+    pub fn is_reference(self) -> bool {
+        matches!(self, Self::Reference | Self::ReferenceAndStart)
+    }
+
+    /// Whether the render starts from the photo.
+    pub fn is_start(self) -> bool {
+        matches!(self, Self::Start | Self::ReferenceAndStart)
+    }
 }
 
 /// The bounds of a render's settings. One definition, used by the worker (which refuses a job
@@ -337,6 +387,9 @@ pub enum RendererRequest {
         model: ModelRef,
         /// What to render and how.
         settings: RenderSettings,
+        /// The visitor's photo, when the render compares with it or starts from it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        photo: Option<RenderPhoto>,
     },
     /// Measure the visitor's photo: what [`PhotoQuery`] asks, on the model.
     Photo {
@@ -473,11 +526,12 @@ mod tests {
             "model":{"id":"efficientnet-lite0","url":"atlas/w.safetensors","format":{"kind":"safetensors"}},
             "settings":{"objective":{"channel":{"layer":"blocks.8","unit":50,"batch":null}},
                 "size_px":128,"steps":64,"seed":3}}"#;
-        let RendererRequest::Render { job, path, model, settings } =
+        let RendererRequest::Render { job, path, model, settings, photo } =
             serde_json::from_str::<RendererRequest>(text).unwrap()
         else {
             panic!("not a render request")
         };
+        assert_eq!(photo, None, "a render without a photo");
         assert_eq!((job, path, model.format), (3, ComputePath::Cpu, WeightsFormat::Safetensors));
         assert_eq!(model.sha256, None);
         assert_eq!(settings.objective, Objective::channel("blocks.8", 50));
@@ -574,8 +628,13 @@ mod tests {
                 batch: 2,
                 preview_every: 2,
             },
+            photo: Some(RenderPhoto {
+                file: PhotoFile { bytes: vec![0x89, b'P', b'N', b'G'] },
+                role: PhotoRole::ReferenceAndStart,
+            }),
         };
         let text = serde_json::to_string(&request).unwrap();
+        assert!(text.contains(r#""role":"reference_and_start""#), "{text}");
         assert_eq!(serde_json::from_str::<RendererRequest>(&text).unwrap(), request);
 
         let error = "blocks.8:".parse::<Objective>().unwrap_err();
@@ -591,6 +650,15 @@ mod tests {
             let event = RendererEvent::Failed { job: 4, failure };
             let text = serde_json::to_string(&event).unwrap();
             assert_eq!(serde_json::from_str::<RendererEvent>(&text).unwrap(), event, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_photo_role_says_what_the_render_does_with_the_photo() {
+        assert_eq!(PhotoRole::of(false, false), None);
+        for (reference, start) in [(true, false), (false, true), (true, true)] {
+            let role = PhotoRole::of(reference, start).unwrap();
+            assert_eq!((role.is_reference(), role.is_start()), (reference, start), "{role:?}");
         }
     }
 

@@ -1,11 +1,15 @@
 //! Feature-visualization jobs in the worker: core's render session, one step at a time, with
 //! a pause between steps so that cancel requests (and other messages) get through, progress
-//! after every step and a preview every few.
+//! after every step and a preview every few. A visitor's photo becomes the render's reference
+//! or start picture through core's `render_picture` (what `microscope render --photo/--start`
+//! calls), decoded within [`PhotoLimits::BROWSER`].
 
 use burn::prelude::Device;
 use microscope_core::fv::{CancelFlag, RenderError, RenderOptions, RenderSession, RenderedImage};
+use microscope_core::photo_query::{PhotoLimits, render_picture};
 use microscope_core::protocol::{
-    ComputePath, ModelRef, Picture, RenderFailure, RenderLimits, RenderSettings, RendererEvent,
+    ComputePath, ModelRef, Picture, RenderFailure, RenderLimits, RenderPhoto, RenderSettings,
+    RendererEvent,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -21,10 +25,11 @@ pub async fn run(
     path: ComputePath,
     model: ModelRef,
     settings: RenderSettings,
+    photo: Option<RenderPhoto>,
     post: impl Fn(&RendererEvent),
 ) {
     let flag = crate::jobs::begin(job);
-    let mut outcome = render(job, path, &model, &settings, &flag, &post).await;
+    let mut outcome = render(job, path, &model, &settings, photo.as_ref(), &flag, &post).await;
     crate::jobs::end(job);
     // Measured here, once the session and its tensors are gone.
     if let Ok(RendererEvent::RenderDone { path, memory, .. }) = &mut outcome {
@@ -41,6 +46,7 @@ async fn render(
     path: ComputePath,
     model: &ModelRef,
     settings: &RenderSettings,
+    photo: Option<&RenderPhoto>,
     flag: &CancelFlag,
     post: &impl Fn(&RendererEvent),
 ) -> Result<RendererEvent, RenderFailure> {
@@ -48,13 +54,24 @@ async fn render(
     let device: Device =
         device_for(path).await.map_err(|message| RenderFailure::Other { message })?;
     let network = model_for(model, path, &device).await?;
-    let options = RenderOptions {
+    let mut options = RenderOptions {
         size_px: settings.size_px as usize,
         steps: settings.steps as usize,
         seed: settings.seed,
         batch: settings.batch as usize,
         ..RenderOptions::default()
     };
+    if let Some(RenderPhoto { file, role }) = photo {
+        let channels = network.input_spec().channels;
+        let picture = render_picture(&file.bytes, PhotoLimits::BROWSER, options.size_px, channels)
+            .map_err(|error| RenderFailure::Photo { error })?;
+        if role.is_start() {
+            options.start = Some(vec![picture.clone()]);
+        }
+        if role.is_reference() {
+            options.reference = Some(picture);
+        }
+    }
     let mut session = RenderSession::new(network.as_ref(), &settings.objective, &options, &device)
         .map_err(failure)?;
     let started = js_sys::Date::now();

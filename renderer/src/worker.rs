@@ -45,8 +45,8 @@ pub fn start() {
 
 async fn handle(request: RendererRequest) {
     match request {
-        RendererRequest::Render { job, path, model, settings } => {
-            crate::render_job::run(job, path, model, settings, post).await;
+        RendererRequest::Render { job, path, model, settings, photo } => {
+            crate::render_job::run(job, path, model, settings, photo, post).await;
         }
         RendererRequest::Photo { job, path, model, photo, query } => {
             crate::photo_job::run(job, path, model, photo, query, post).await;

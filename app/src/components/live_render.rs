@@ -1,7 +1,8 @@
 //! The live render panel: one feature visualization computed in the browser by the renderer
 //! worker, with a progress bar (step, steps per second, ETA), a live preview, cancel (also when
 //! the panel goes away), which compute path ran and why, errors with a retry, the result with
-//! a PNG download, and the result cached under its deep link for the next visit.
+//! a PNG download, and the result cached under its deep link for the next visit (except a
+//! render of the visitor's photo, which is neither cached nor in any link).
 //!
 //! Its state is in the DOM for tests and tools: `data-state` (idle, running, done, cancelled,
 //! failed, cached), `data-path`, `data-step`, `data-objective-start` (the objective at the
@@ -17,7 +18,7 @@ use microscope_core::atlas::{ModelManifest, paths};
 use microscope_core::model::builds_from_named_weights;
 use microscope_core::objective::Objective;
 use microscope_core::protocol::{
-    ComputePath, ModelRef, RenderFailure, RenderLimits, RenderSettings, RendererEvent,
+    ComputePath, ModelRef, RenderFailure, RenderLimits, RenderPhoto, RenderSettings, RendererEvent,
     RendererRequest, WeightsFormat,
 };
 
@@ -131,6 +132,8 @@ pub struct RenderJob {
     /// The size of the model's weights file, where the atlas records it (told to the visitor
     /// before a first render).
     pub weights_bytes: Option<u64>,
+    /// The visitor's photo, when the render compares with it or starts from it.
+    pub photo: Option<RenderPhoto>,
 }
 
 impl RenderJob {
@@ -163,7 +166,15 @@ impl RenderJob {
             )),
             file_stem: format!("{stem}-seed{seed}-{size_px}px"),
             weights_bytes: None,
+            photo: None,
         }
+    }
+
+    /// The job, rendered with the visitor's photo. Not cached: the cache's key is the link,
+    /// which never names the photo (another photo would find this one's result), and a
+    /// picture made from the photo is not kept after the tab closes.
+    pub fn with_photo(self, photo: RenderPhoto) -> Self {
+        Self { photo: Some(photo), cache_key: None, ..self }
     }
 
     /// The job, telling that the model's weights are `weights_bytes` (see [`weights_bytes`]).
@@ -263,12 +274,12 @@ impl Panel {
                 s.ran_on = choice.describe();
                 s.slow = choice.is_slow();
             });
-            let RenderJob { model, settings, .. } = request;
+            let RenderJob { model, settings, photo, .. } = request;
             let path = choice.path;
             let started = renderer_client::run_job(
                 move |job| {
                     self.job.set_value(Some(job));
-                    RendererRequest::Render { job, path, model, settings }
+                    RendererRequest::Render { job, path, model, settings, photo }
                 },
                 move |event| self.on_event(event),
             );
@@ -405,10 +416,12 @@ fn explain_failure(failure: &RenderFailure) -> String {
         RenderFailure::ObjectiveSyntax { .. } | RenderFailure::Objective { .. } => {
             format!("The objective cannot be rendered: {failure}")
         }
+        RenderFailure::Photo { error } => {
+            format!("Your photo cannot be used: {error}. Choose another photo.")
+        }
         RenderFailure::Settings { .. }
         | RenderFailure::Model { .. }
         | RenderFailure::Cancelled
-        | RenderFailure::Photo { .. }
         | RenderFailure::Other { .. } => format!("The render failed: {failure}"),
     }
 }
@@ -650,5 +663,11 @@ mod tests {
         assert!(explain_failure(&page).contains("could not be downloaded"));
         let crashed = RenderFailure::Crashed { message: "unreachable".into() };
         assert!(explain_failure(&crashed).contains("a new one starts"));
+        let photo = RenderFailure::Photo {
+            error: microscope_core::photo_query::PhotoError::Undecodable { message: "x".into() },
+        };
+        let words = explain_failure(&photo);
+        assert!(words.starts_with("Your photo cannot be used: the file is not a PNG"), "{words}");
+        assert!(words.ends_with("Choose another photo."), "{words}");
     }
 }

@@ -1,6 +1,12 @@
 //! `/lab`: render any objective of any atlas model in the browser. Every setting lives in the
-//! URL (`?model=…&objective=…&size=…&steps=…&seed=…&batch=…&path=…&render=1`), so a link
-//! reproduces the render; the result is cached under that link like the unit page's renders.
+//! URL (`?model=…&objective=…&size=…&steps=…&seed=…&batch=…&path=…&start=photo&render=1`),
+//! so a link reproduces the render; the result is cached under that link like the unit page's
+//! renders.
+//!
+//! The visitor's photo, chosen here or on any page before, is the reference of a caricature or
+//! an inversion, and with `start=photo` the image a render (a DeepDream) starts from. A link
+//! never carries the photo: opened without one, the page asks for it and renders nothing. Such
+//! renders are not cached.
 //!
 //! The page parses the objective itself (core's grammar, bounded in length and nesting): a
 //! mistake is shown under the box at once and no renderer is started or downloaded for it.
@@ -8,17 +14,61 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use microscope_core::objective::{Objective, ParseError};
-use microscope_core::protocol::{RenderFailure, RenderLimits};
+use microscope_core::photo_query::PhotoFile;
+use microscope_core::protocol::{ComputePath, PhotoRole, RenderFailure, RenderLimits, RenderPhoto};
 
 use crate::atlas::{load_index, load_model};
 use crate::components::live_render::{LiveRender, Look, RenderJob, model_ref, weights_bytes};
 use crate::components::load_error::LoadErrorBox;
+use crate::components::your_photo::photo_slot;
+use crate::components::your_photo::picker::PhotoPicker;
 use crate::gpu::PathChoice;
 use crate::layout::Page;
-use crate::pages::live_settings::{RENDER_SIZE_PX, RENDER_STEPS, link_number};
+use crate::pages::live_settings::{
+    PhotoTechnique, RENDER_SIZE_PX, RENDER_STEPS, START_FROM_PHOTO, link_number, photo_role,
+};
 use crate::pages::query_param;
 
 const DEFAULT_OBJECTIVE: &str = "blocks.8:50";
+/// The layer of the photo techniques when the objective box names none.
+const DEFAULT_LAYER: &str = "blocks.8";
+
+/// The lab link that renders `technique` of the visitor's photo at `layer` of `model` at once
+/// (the link names the technique; the photo comes from the session).
+pub fn photo_technique_link(
+    model: &str,
+    layer: &str,
+    technique: PhotoTechnique,
+    checkpoint: Option<&str>,
+    path: Option<ComputePath>,
+) -> String {
+    let mut query = vec![
+        format!("model={}", encode(model)),
+        format!("objective={}", encode(&technique.objective(layer).to_string())),
+    ];
+    if let Some(checkpoint) = checkpoint {
+        query.push(format!("checkpoint={}", encode(checkpoint)));
+    }
+    if let Some(path) = path {
+        query.push(format!("path={}", path.as_str()));
+    }
+    if technique.starts_from_photo() {
+        query.push(format!("start={START_FROM_PHOTO}"));
+    }
+    query.push("render=1".to_owned());
+    crate::links::lab(&query.join("&"))
+}
+
+/// Why nothing is rendered yet: the link's render needs the visitor's photo.
+fn needs_photo_text(role: PhotoRole) -> &'static str {
+    if role.is_reference() {
+        "This objective compares with a photo (a caricature or an inversion): choose yours \
+         above to render it. Your photo stays on this computer, so links never carry it."
+    } else {
+        "This render starts from a photo (start=photo): choose yours above to render it. Your \
+         photo stays on this computer, so links never carry it."
+    }
+}
 
 fn encode(text: &str) -> String {
     String::from(js_sys::encode_uri_component(text))
@@ -40,6 +90,8 @@ pub fn LabPage() -> impl IntoView {
         (query_param("size"), query_param("steps"), query_param("seed"));
     let (batch_q, path_q, render_q) =
         (query_param("batch"), query_param("path"), query_param("render"));
+    let start_q = query_param("start");
+    let slot = photo_slot();
 
     let limits = RenderLimits::BROWSER;
     let size_of = move |text| limits.clamp_size_px(link_number(text, RENDER_SIZE_PX));
@@ -56,6 +108,8 @@ pub fn LabPage() -> impl IntoView {
     let seed = RwSignal::new(seed_q.get_untracked().unwrap_or_else(|| "0".to_owned()));
     let batch = RwSignal::new(batch_of(batch_q.get_untracked()).to_string());
     let path = RwSignal::new(path_q.get_untracked().unwrap_or_default());
+    let start_photo =
+        RwSignal::new(start_q.get_untracked().is_some_and(|start| start == START_FROM_PHOTO));
     // The worker's failure of the last render (an objective that does not fit the model is
     // shown under the box).
     let failure = RwSignal::new(None::<RenderFailure>);
@@ -65,8 +119,8 @@ pub fn LabPage() -> impl IntoView {
     });
 
     let navigate = use_navigate();
-    let submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
+    // The form's settings into the URL, which the panel follows.
+    let go = move || {
         let mut query = vec![
             format!("model={}", encode(&model.get_untracked())),
             format!("objective={}", encode(objective.get_untracked().trim())),
@@ -81,9 +135,31 @@ pub fn LabPage() -> impl IntoView {
         if let Some(path) = PathChoice::parse_path(&path.get_untracked()) {
             query.push(format!("path={}", path.as_str()));
         }
+        if start_photo.get_untracked() {
+            query.push(format!("start={START_FROM_PHOTO}"));
+        }
         query.push("render=1".to_owned());
         failure.set(None);
         navigate(&crate::links::lab(&query.join("&")), crate::links::navigate());
+    };
+    let submit = {
+        let go = go.clone();
+        move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            go();
+        }
+    };
+    // A photo technique at the layer of the objective in the box, rendered at once.
+    let preset = move |technique: PhotoTechnique| {
+        let layer = objective
+            .get_untracked()
+            .parse::<Objective>()
+            .ok()
+            .and_then(|o| o.layers().into_iter().next())
+            .unwrap_or_else(|| DEFAULT_LAYER.to_owned());
+        objective.set(technique.objective(&layer).to_string());
+        start_photo.set(technique.starts_from_photo());
+        go();
     };
 
     // The panel follows the URL, not the form: what is rendered is what a link reproduces.
@@ -118,6 +194,7 @@ pub fn LabPage() -> impl IntoView {
         let batch = batch_of(batch_q.get());
         let forced = path_q.get().and_then(|p| PathChoice::parse_path(&p));
         let auto_start = render_q.get().is_some_and(|r| r == "1" || r == "true");
+        let role = photo_role(&objective, start_q.get().as_deref());
         let checkpoint = checkpoint_q.get();
         let loaded = LocalResource::new(move || {
             let wanted = wanted.clone();
@@ -144,6 +221,20 @@ pub fn LabPage() -> impl IntoView {
                 &format!("{}-lab", manifest.id),
             )
             .downloading(weights_bytes(&manifest, &checkpoint));
+            // The photo, when the render uses it: from the session, never from the link.
+            let job = match (role, slot.get()) {
+                (None, _) => job,
+                (Some(role), Some(photo)) => job.with_photo(RenderPhoto {
+                    file: PhotoFile { bytes: photo.bytes.to_vec() },
+                    role,
+                }),
+                (Some(role), None) => {
+                    return view! {
+                        <p class="notice" id="lab-needs-photo" role="status">{needs_photo_text(role)}</p>
+                    }
+                    .into_any();
+                }
+            };
             match forced {
                 Some(path) => view! {
                     <LiveRender job=job forced_path=path auto_start=auto_start display_px=320 failure=failure/>
@@ -229,6 +320,11 @@ pub fn LabPage() -> impl IntoView {
                                 max=limits.max_batch.to_string() prop:value=batch
                                 on:input=move |ev| batch.set(event_target_value(&ev))/>
                         </label>
+                        <label class="lab-start-photo">
+                            <input id="lab-start-photo" type="checkbox" prop:checked=start_photo
+                                on:change=move |ev| start_photo.set(event_target_checked(&ev))/>
+                            " Start from your photo"
+                        </label>
                         <label>"Compute "
                             <select id="lab-path" on:change=move |ev| path.set(event_target_value(&ev))>
                                 <option value="" selected=move || path.get().is_empty()>"automatic"</option>
@@ -240,12 +336,40 @@ pub fn LabPage() -> impl IntoView {
                     <div class="actions"><button type="submit" id="lab-render">"Render"</button></div>
                 </form>
                 <p class="muted lab-note">
-                    "Not supported here yet: uploading a photo for a caricature or an inversion "
-                    "(those objectives need a reference image), DeepDream on a photo, and models "
-                    "whose weights the atlas does not ship. The objective is checked here when you "
-                    "press Render, before the renderer is downloaded; a mistake is shown under the "
-                    "box, as is a layer or unit the model does not have."
+                    "Caricatures (" <code>"caricature(blocks.8)"</code> ") and inversions ("
+                    <code>"invert(blocks.8)"</code> ") compare with your photo, and “Start from "
+                    "your photo” begins a render, such as a DeepDream (" <code>"dream(blocks.8)"</code>
+                    "), from it instead of noise: choose a photo below. A link carries the "
+                    "objective and " <code>"start=photo"</code> ", never the photo, so whoever "
+                    "opens it is asked for their own. Not supported here: models whose weights the "
+                    "atlas does not ship. The objective is checked here when you press Render, "
+                    "before the renderer is downloaded; a mistake is shown under the box, as is a "
+                    "layer or unit the model does not have."
                 </p>
+                <section class="lab-photo" id="your-photo" aria-labelledby="lab-photo-heading">
+                    <h2 id="lab-photo-heading">"Your photo"</h2>
+                    <PhotoPicker/>
+                    {move || slot.with(Option::is_some).then(|| {
+                        let preset = preset.clone();
+                        let buttons = PhotoTechnique::ALL
+                            .into_iter()
+                            .map(|technique| {
+                                let preset = preset.clone();
+                                view! {
+                                    <button type="button" id=format!("lab-{}", technique.id())
+                                        on:click=move |_| preset(technique)>{technique.label()}</button>
+                                }
+                            })
+                            .collect_view();
+                        view! {
+                            <p class="muted">
+                                "Rendered at the layer of the objective above ("
+                                {DEFAULT_LAYER} " when it names none), with the settings of the form."
+                            </p>
+                            <div class="actions">{buttons}</div>
+                        }
+                    })}
+                </section>
                 {panel}
             </main>
         </Page>

@@ -1,6 +1,8 @@
 //! `/models/:model/:layer`: every unit of a layer as a virtualised grid of sprite-sheet
 //! thumbnails, by technique, with a filter by unit number, label or top class; and the
-//! layer's DeepDream, rendered in the browser (settings from the URL as on the unit page).
+//! layer's DeepDream, rendered in the browser (settings from the URL as on the unit page); with
+//! the visitor's photo chosen, the units that fire most on it and links to the lab's
+//! caricature of the photo and DeepDream from it at this layer.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,10 +15,12 @@ use crate::atlas::{LayerCtx, Lookup, load_annotations, load_unit, resolve_layer}
 use crate::components::live_render::{LiveRender, RenderJob, model_ref, weights_bytes};
 use crate::components::load_error::LoadErrorBox;
 use crate::components::unit_grid::{GridSource, UnitGrid};
+use crate::components::your_photo::photo_slot;
 use crate::components::your_photo::ranking::PhotoRanking;
 use crate::layout::{Loading, Page};
 use crate::links;
-use crate::pages::live_settings::{UrlRenderSettings, dream_objective};
+use crate::pages::lab::photo_technique_link;
+use crate::pages::live_settings::{PhotoTechnique, UrlRenderSettings, dream_objective};
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::{name_param, query_param};
 
@@ -256,9 +260,34 @@ fn your_photo(ctx: &LayerCtx, manifest: Option<Arc<LayerManifest>>) -> impl Into
         query.push(format!("path={}", path.as_str()));
     }
     let query = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
+    let layer = ctx.info().name.as_str().to_owned();
+    let checkpoint =
+        (ctx.checkpoint != model.default_checkpoint.as_str()).then(|| ctx.checkpoint.clone());
+    // Links, not panels: the lab renders them (the photo stays chosen on the way).
+    let techniques = PhotoTechnique::ALL
+        .into_iter()
+        .map(|technique| {
+            let href = photo_technique_link(
+                model.id.as_str(),
+                &layer,
+                technique,
+                checkpoint.as_deref(),
+                forced,
+            );
+            view! {
+                <a class="button" id=format!("photo-{}", technique.id()) href=href>{technique.label()}</a>
+            }
+        })
+        .collect_view();
+    let slot = photo_slot();
     view! {
-        <PhotoRanking model=model_ref(model, &ctx.checkpoint) layer=ctx.info().name.as_str().to_owned()
+        <PhotoRanking model=model_ref(model, &ctx.checkpoint) layer=layer.clone()
             manifest=manifest query=query forced_path=forced/>
+        <p class="actions photo-techniques" id="photo-techniques"
+            style=move || if slot.with(Option::is_some) { "" } else { "display:none" }>
+            {techniques}
+            <span class="muted">{format!(" at {layer}, rendered in the lab")}</span>
+        </p>
     }
 }
 

@@ -1,12 +1,13 @@
 //! What the viewer asks the in-browser renderer for: the objective of a technique (a unit's
-//! channel, neuron, negative, diversity; a layer's DeepDream), built with core's objective
-//! algebra, and the render settings a deep link carries (`size`, `steps`, `seed`, `path`,
-//! `render=1`), brought within core's [`RenderLimits::BROWSER`].
+//! channel, neuron, negative, diversity; a layer's DeepDream; a caricature of the visitor's
+//! photo and a DeepDream from it), built with core's objective algebra, and the render settings
+//! a deep link carries (`size`, `steps`, `seed`, `path`, `render=1`, the lab's `start=photo`),
+//! brought within core's [`RenderLimits::BROWSER`].
 
 use leptos::prelude::*;
 use microscope_core::atlas::Technique;
 use microscope_core::objective::Objective;
-use microscope_core::protocol::{ComputePath, RenderLimits};
+use microscope_core::protocol::{ComputePath, PhotoRole, RenderLimits};
 
 use crate::atlas::UnitCtx;
 use crate::components::live_render::{Look, RenderJob, model_ref, weights_bytes};
@@ -58,6 +59,63 @@ pub fn technique_job(
 /// A layer's DeepDream: every unit of the layer at once.
 pub fn dream_objective(layer: &str) -> Objective {
     Objective::dream(layer)
+}
+
+/// The lab's `start` value that starts a render from the visitor's photo (`start=photo`).
+pub const START_FROM_PHOTO: &str = "photo";
+
+/// The techniques made from the visitor's photo, rendered in the lab. A link names the
+/// technique (its objective, `start=photo`), never the photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoTechnique {
+    /// Lucid's caricature: an image, from noise, whose activations at a layer point the way
+    /// the photo's do, exaggerated (`caricature(layer)`, the photo as its reference).
+    Caricature,
+    /// DeepDream starting from the photo: every unit of the layer excited, the photo as the
+    /// first image (`dream(layer)`, `start=photo`).
+    DeepDream,
+}
+
+impl PhotoTechnique {
+    /// Both, in the order the pages offer them.
+    pub const ALL: [Self; 2] = [Self::Caricature, Self::DeepDream];
+
+    /// The objective at `layer`.
+    pub fn objective(self, layer: &str) -> Objective {
+        match self {
+            Self::Caricature => {
+                Objective::Caricature { layer: layer.to_owned(), power: 1.0, batch: None }
+            }
+            Self::DeepDream => dream_objective(layer),
+        }
+    }
+
+    /// Whether the render starts from the photo.
+    pub fn starts_from_photo(self) -> bool {
+        matches!(self, Self::DeepDream)
+    }
+
+    /// Its name on buttons and links.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Caricature => "Caricature of your photo",
+            Self::DeepDream => "DeepDream from your photo",
+        }
+    }
+
+    /// Its id in the page (`lab-caricature`, `lab-deepdream`; `photo-caricature`…).
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Caricature => "caricature",
+            Self::DeepDream => "deepdream",
+        }
+    }
+}
+
+/// What a render does with the visitor's photo: the reference when `objective` compares with
+/// one, the start when the link says `start=photo`; `None` when it needs no photo.
+pub fn photo_role(objective: &Objective, start: Option<&str>) -> Option<PhotoRole> {
+    PhotoRole::of(objective.needs_reference(), start == Some(START_FROM_PHOTO))
 }
 
 /// A number of a link, or `default` when absent or not a number; the caller clamps it.
@@ -155,6 +213,23 @@ mod tests {
             (channel + Objective::diversity("blocks.8"), DIVERSITY_BATCH)
         );
         assert_eq!(dream_objective("head"), Objective::dream("head"));
+    }
+
+    #[test]
+    fn photo_techniques_use_the_photo_as_their_links_say() {
+        let caricature = PhotoTechnique::Caricature.objective("blocks.8");
+        assert_eq!(caricature.to_string(), "caricature(blocks.8)");
+        assert_eq!(photo_role(&caricature, None), Some(PhotoRole::Reference));
+        let dream = PhotoTechnique::DeepDream.objective("blocks.8");
+        assert_eq!(dream, Objective::dream("blocks.8"));
+        assert!(PhotoTechnique::DeepDream.starts_from_photo());
+        assert_eq!(photo_role(&dream, Some(START_FROM_PHOTO)), Some(PhotoRole::Start));
+        assert_eq!(photo_role(&dream, None), None, "a plain DeepDream needs no photo");
+        assert_eq!(photo_role(&dream, Some("noise")), None);
+        assert_eq!(
+            photo_role(&caricature, Some(START_FROM_PHOTO)),
+            Some(PhotoRole::ReferenceAndStart)
+        );
     }
 
     #[test]

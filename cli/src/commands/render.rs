@@ -18,7 +18,7 @@ use microscope_core::fv::sheet::contact_sheet;
 use microscope_core::fv::{
     Augmentation, Objective, Parameterization, RenderOptions, Transform, render,
 };
-use microscope_core::preprocess::{CropBox, decode_rgb, resize_bicubic};
+use microscope_core::photo_query::{PhotoLimits, render_picture};
 
 use crate::store;
 
@@ -67,7 +67,8 @@ pub struct RenderArgs {
     /// Apply no random transforms (only the upsampling to the model's input).
     #[arg(long)]
     no_transforms: bool,
-    /// Reference photo for `caricature(...)` and `invert(...)`.
+    /// Reference photo for `caricature(...)` and `invert(...)` (PNG, JPEG or WebP; photos are
+    /// read within the browser's limits: 64 MiB, 16,384 px a side, 50 megapixels).
     #[arg(long)]
     photo: Option<PathBuf>,
     /// Start from this photo instead of noise.
@@ -118,13 +119,13 @@ pub fn parse_units(text: &str) -> Result<Vec<usize>> {
     Ok(units)
 }
 
-/// A photo as a `size` square image with values in `[0, 1]` (stretched, bicubic).
+/// A photo as a `size` square image with values in `[0, 1]`: core's [`render_picture`], what
+/// the browser's renderer does with a visitor's photo (the same limits, the whole photo
+/// stretched, bicubic).
 fn load_picture(path: &Path, size: usize, channels: usize) -> Result<RenderedImage> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let rgb = decode_rgb(&bytes).with_context(|| format!("cannot decode {}", path.display()))?;
-    let side = u32::try_from(size)?;
-    let resized = resize_bicubic(&rgb, CropBox::full(rgb.width(), rgb.height()), side, side);
-    Ok(RenderedImage::from_rgb_image(&resized, channels))
+    render_picture(&bytes, PhotoLimits::BROWSER, size, channels)
+        .with_context(|| format!("cannot use {}", path.display()))
 }
 
 fn save(

@@ -3,10 +3,11 @@
 //! a layer ranked by their value on the photo, and one unit's activation map and value
 //! (`microscope activation`'s measurement: the whole picture stretched to the input, the
 //! channel objective). The renderer worker answers [`PhotoQuery`]s with these functions, so
-//! the browser and the command line measure a photo identically.
+//! the browser and the command line measure a photo identically. A photo is also a render's
+//! picture (`picture`): the reference of a caricature, or where a DeepDream starts.
 //!
 //! `limits`, `messages` and `overlay` need no tensor code (the viewer uses them); `decode`
-//! needs the `preprocess` feature; `classes`, `units` and `error` the `ml` feature.
+//! needs the `preprocess` feature; `classes`, `units`, `picture` and `error` the `ml` feature.
 
 #[cfg(feature = "ml")]
 pub mod classes;
@@ -17,6 +18,8 @@ pub mod error;
 pub mod limits;
 pub mod messages;
 pub mod overlay;
+#[cfg(feature = "ml")]
+pub mod picture;
 #[cfg(feature = "ml")]
 pub mod units;
 
@@ -32,5 +35,7 @@ pub use messages::{
     UnitOnPhoto, UnitValue,
 };
 pub use overlay::activation_overlay;
+#[cfg(feature = "ml")]
+pub use picture::render_picture;
 #[cfg(feature = "ml")]
 pub use units::{check_query, layer_activations, rank_units, unit_on_photo};

@@ -130,7 +130,7 @@ pub fn RenderCheck() -> impl IntoView {
                     steps: total,
                     elapsed_ms: 0.0,
                 });
-                RendererRequest::Render { job, path, model, settings }
+                RendererRequest::Render { job, path, model, settings, photo: None }
             },
             move |event| match event {
                 RendererEvent::RenderProgress { objective, elapsed_ms: ms, preview, .. } => {
