@@ -12,7 +12,8 @@
 //!   agrees with the native one to [`FIRST_OBJECTIVE_TOLERANCE`] (same noise, same photo, same
 //!   transforms) and the last to [`LAST_OBJECTIVE_TOLERANCE`] of the rise;
 //! - DeepDream from the photo: natively the render's first image is the photo (the start
-//!   image inverted into the parameterization, within [`START_PIXEL_TOLERANCE`] levels), the
+//!   image inverted into the parameterization, within [`START_PIXEL_MEAN_TOLERANCE`] levels
+//!   on average and [`START_PIXEL_MAX_TOLERANCE`] at most), the
 //!   browser's first objective is the native one (so it too started from the photo), and its
 //!   final image has moved away from the photo by at least [`MIN_DREAM_CHANGE`] levels on
 //!   average while staying within [`PIXEL_MEAN_TOLERANCE`] levels of the native result.
@@ -49,8 +50,13 @@ const FIRST_OBJECTIVE_TOLERANCE: f64 = 0.002;
 /// Most the last step's objective may differ between browser and native, as a fraction of
 /// what the render added (the paths' sums in another order drift apart slowly).
 const LAST_OBJECTIVE_TOLERANCE: f64 = 0.1;
-/// Most the native DeepDream's first image may differ from the photo, in 8-bit levels.
-const START_PIXEL_TOLERANCE: u8 = 2;
+/// Most the native DeepDream's first image may differ from the photo on average, in 8-bit
+/// levels.
+const START_PIXEL_MEAN_TOLERANCE: f64 = 0.5;
+/// Most one value of the native DeepDream's first image may differ from the photo, in 8-bit
+/// levels: the parameterization's sigmoid never reaches 0 or 1, so the photo's black and white
+/// pixels come back a few levels inside (seen: 5 on `coffee.png`).
+const START_PIXEL_MAX_TOLERANCE: u8 = 8;
 /// Least the DeepDream's final image must differ from the photo on average, in 8-bit levels.
 const MIN_DREAM_CHANGE: f64 = 1.0;
 /// Most the browser's final image may differ from the native one on average, in 8-bit levels.
@@ -151,6 +157,10 @@ async fn render_result(browser: &Browser, path: &str, steps: usize, what: &str) 
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let text = browser.text("#live-render").await.unwrap_or_default();
+    browser
+        .execute("document.getElementById('live-render').scrollIntoView();", Vec::new())
+        .await
+        .unwrap();
     let shot = browser.screenshot(&format!("photo render {path} {what}")).await.unwrap();
     assert_eq!(state, Json::from("done"), "{text}\nscreenshot: {}", shot.display());
     let attr = |name: &'static str| async move {
@@ -268,7 +278,7 @@ async fn photo_renders(options: BrowserOptions, path: &str, steps: usize) {
     let picture = render_picture(&photo_bytes, PhotoLimits::BROWSER, SIZE_PX, 3).unwrap();
     let (start_mean, start_max) = pixel_difference(&native.first, &picture);
     assert!(
-        start_max <= START_PIXEL_TOLERANCE,
+        start_mean <= START_PIXEL_MEAN_TOLERANCE && start_max <= START_PIXEL_MAX_TOLERANCE,
         "the DeepDream should start from the photo: {start_mean:.2} levels on average, {start_max} at most"
     );
     let native_start = native.objectives[0];
