@@ -388,6 +388,11 @@ pub const MICROSCOPE_BIN_ENV: &str = "MICROSCOPE_BIN";
 /// Runs this checkout's `microscope` with its cache in `cache`: `$MICROSCOPE_BIN`, or else the
 /// workspace's, built first.
 pub fn microscope(cache: &Path, args: &[&str]) -> Result<()> {
+    microscope_stderr(cache, args).map(drop)
+}
+
+/// [`microscope`], returning what it wrote on stderr (its progress and summary lines).
+pub fn microscope_stderr(cache: &Path, args: &[&str]) -> Result<String> {
     let binary = match std::env::var_os(MICROSCOPE_BIN_ENV).filter(|v| !v.is_empty()) {
         Some(binary) => PathBuf::from(binary),
         None => {
@@ -414,7 +419,7 @@ pub fn microscope(cache: &Path, args: &[&str]) -> Result<()> {
             String::from_utf8_lossy(&output.stderr)
         )));
     }
-    Ok(())
+    Ok(String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
 /// A real atlas of the fashion-cnn at the three [`FASHION_CHECKPOINTS`] of a tiny training run

@@ -17,6 +17,10 @@
 //!   browser's first objective is the native one (so it too started from the photo), and its
 //!   final image has moved away from the photo by at least [`MIN_DREAM_CHANGE`] levels on
 //!   average while staying within [`PIXEL_MEAN_TOLERANCE`] levels of the native result.
+//!
+//! Both final objectives are also compared with what `microscope render --photo` (caricature)
+//! and `--start` (DeepDream) print for the same settings on the CPU: within
+//! [`CLI_TOLERANCE`], since the CLI runs the float32 weights and the atlas ships float16 ones.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -29,7 +33,9 @@ use microscope_core::fv::{Objective, RenderOptions, RenderSession, RenderedImage
 use microscope_core::model::{Model, ModelId};
 use microscope_core::photo_query::{PhotoLimits, render_picture};
 use microscope_core::weights::read_safetensors;
-use microscope_e2e::test_atlas::{LITE0_LAYER, LITE0_MODEL, LITE0_WEIGHTS, lite0_for_test};
+use microscope_e2e::test_atlas::{
+    LITE0_LAYER, LITE0_MODEL, LITE0_WEIGHTS, lite0_for_test, microscope_stderr,
+};
 use microscope_e2e::{
     Browser, BrowserOptions, Fallback, PAGE_TIMEOUT, ServerConfig, StaticServer, page, serial,
 };
@@ -59,6 +65,8 @@ const START_PIXEL_MEAN_TOLERANCE: f64 = 0.5;
 const START_PIXEL_MAX_TOLERANCE: u8 = 8;
 /// Least the DeepDream's final image must differ from the photo on average, in 8-bit levels.
 const MIN_DREAM_CHANGE: f64 = 1.0;
+/// Most a final objective may differ from the CLI's, relative to the CLI's.
+const CLI_TOLERANCE: f64 = 0.02;
 /// Most the browser's final image may differ from the native one on average, in 8-bit levels.
 const PIXEL_MEAN_TOLERANCE: f64 = 4.0;
 
@@ -201,6 +209,40 @@ async fn render_result(browser: &Browser, path: &str, steps: usize, what: &str) 
     BrowserRender { objective_start, objective_end, image }
 }
 
+/// The final objective `microscope render` prints for `objective` with the photo as
+/// `photo_flag` (`--photo` or `--start`), with the test's size and seed, on the CPU.
+fn cli_final_objective(objective: &Objective, photo_flag: &str, photo: &Path, steps: usize) -> f64 {
+    let out = tempfile::Builder::new().suffix(".png").tempfile().unwrap();
+    let (objective, size, steps, seed) =
+        (objective.to_string(), SIZE_PX.to_string(), steps.to_string(), SEED.to_string());
+    let stderr = microscope_stderr(
+        &cache_dir(),
+        &[
+            "--device",
+            "cpu",
+            "render",
+            "--model",
+            LITE0_MODEL,
+            "--objective",
+            &objective,
+            photo_flag,
+            photo.to_str().unwrap(),
+            "--size",
+            &size,
+            "--steps",
+            &steps,
+            "--seed",
+            &seed,
+            "--quiet",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+    )
+    .unwrap();
+    let value = stderr.rsplit_once("final objective ").map(|(_, value)| value.trim());
+    value.and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no final objective in {stderr}"))
+}
+
 fn relative(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(1e-6)
 }
@@ -260,6 +302,13 @@ async fn photo_renders(options: BrowserOptions, path: &str, steps: usize) {
         "last objective: browser {}, native {native_end} (rise {rise})",
         got.objective_end
     );
+    let cli = cli_final_objective(&caricature, "--photo", &photo, steps);
+    eprintln!("{path}: microscope render --photo: final objective {cli}");
+    assert!(
+        relative(got.objective_end, cli) <= CLI_TOLERANCE,
+        "the browser's caricature ends at {}, microscope render's at {cli}",
+        got.objective_end
+    );
     let (from_photo, _) = pixel_difference(&got.image, &native.first);
     eprintln!("{path}: the caricature differs from its noise by {from_photo:.1} levels on average");
 
@@ -298,6 +347,13 @@ async fn photo_renders(options: BrowserOptions, path: &str, steps: usize) {
         got.objective_start
     );
     assert!(got.objective_end > got.objective_start, "the DeepDream's objective should rise");
+    let cli = cli_final_objective(&dream, "--start", &photo, steps);
+    eprintln!("{path}: microscope render --start: final objective {cli}");
+    assert!(
+        relative(got.objective_end, cli) <= CLI_TOLERANCE,
+        "the browser's DeepDream ends at {}, microscope render's at {cli}",
+        got.objective_end
+    );
     assert!(moved >= MIN_DREAM_CHANGE, "the DeepDream left the photo as it was ({moved:.2})");
     assert!(apart <= PIXEL_MEAN_TOLERANCE, "browser and native DeepDreams differ by {apart:.2}");
     browser.close().await.unwrap();
