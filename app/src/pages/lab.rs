@@ -239,6 +239,11 @@ pub fn LabPage() -> impl IntoView {
                     </div>
                     <div class="actions"><button type="submit" id="lab-render">"Render"</button></div>
                 </form>
+                <p class="lab-your-model">
+                    "Your own model: "
+                    <a href=crate::links::your_model() id="lab-your-model">"drop an ONNX file"</a>
+                    " to list its layers and render any unit, in this browser."
+                </p>
                 <p class="muted lab-note">
                     "Not supported here yet: uploading a photo for a caricature or an inversion "
                     "(those objectives need a reference image), DeepDream on a photo, and models "
