@@ -3,9 +3,11 @@
 //! PyTorch's own exporter) is set on the your-model page's file input; the layers the page
 //! lists must be those core's importer finds natively for the same file (what `microscope
 //! layers` lists after `microscope import-onnx`); a unit of a middle layer renders for a few
-//! steps on the CPU path and its objective must rise. The model is kept in the browser's
+//! steps on the CPU path: its objective must rise, as the same render does natively (within
+//! [`OBJECTIVE_TOLERANCE`]). The model is kept in the browser's
 //! storage, listed again after a reload, opened from there, and removed. A truncated file
-//! ends in the importer's own error, and nothing of the model is ever sent to the server.
+//! ends in the importer's own error, a file of unsupported operators in the list of all of
+//! them, and nothing of the model is ever sent to the server.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,6 +16,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use burn::prelude::Device;
+use microscope_core::fv::{Objective, RenderOptions, RenderSession};
+use microscope_core::model::Model;
 use microscope_core::model_import::{ImportSettings, LayerSummary, OnnxLimits, import_onnx};
 use microscope_e2e::{
     Browser, BrowserOptions, Fallback, PAGE_TIMEOUT, ServerConfig, StaticServer, page, serial,
@@ -29,6 +33,11 @@ const FILE: &str = "mobilenet_v3_small-op17.onnx";
 const JOB_TIMEOUT: Duration = Duration::from_secs(300);
 /// Steps of the render.
 const STEPS: u32 = 8;
+/// Side of the render in pixels (the exported model's input size).
+const SIZE_PX: u32 = 64;
+/// Most the browser's objective may differ from the same render natively, relative to it (the
+/// CPU path in wasm runs core's code on the same backend; SIMD sums round differently).
+const OBJECTIVE_TOLERANCE: f64 = 0.02;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -59,14 +68,99 @@ fn export(dir: &Path) -> Option<PathBuf> {
     Some(dir.join(FILE))
 }
 
-/// The import job's state (`data-state` of `#your-model-import`) once it has ended.
-async fn import_ended(browser: &Browser, what: &str) -> String {
+/// A small file using two operators Microscope does not implement, one twice (after a
+/// supported one): the report must list both at once, as `import-onnx` does.
+fn unsupported_file() -> Vec<u8> {
+    use microscope_core::onnx::proto::{
+        DimensionProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorShapeProto,
+        TensorTypeProto, TypeProto, ValueInfoProto, data_type,
+    };
+    let node = |op: &str, name: &str, input: &str, output: &str| NodeProto {
+        op_type: op.into(),
+        name: name.into(),
+        input: vec![input.into()],
+        output: vec![output.into()],
+        ..Default::default()
+    };
+    let value = |name: &str, dims: &[i64]| ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            tensor_type: Some(TensorTypeProto {
+                elem_type: data_type::FLOAT,
+                shape: Some(TensorShapeProto {
+                    dim: dims
+                        .iter()
+                        .map(|&d| DimensionProto { dim_value: Some(d), dim_param: None })
+                        .collect(),
+                }),
+            }),
+        }),
+    };
+    ModelProto {
+        ir_version: 8,
+        opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 13 }],
+        graph: Some(GraphProto {
+            name: "unsupported".into(),
+            node: vec![
+                node("Relu", "relu", "x", "a"),
+                node("Foo", "foo1", "a", "b"),
+                node("Bar", "bar", "b", "c"),
+                node("Foo", "foo2", "c", "y"),
+            ],
+            input: vec![value("x", &[1, 3, 8, 8])],
+            output: vec![value("y", &[])],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+    .to_bytes()
+}
+
+/// The objective at every step of the render the page asks for (seed 0), natively.
+async fn render_natively(model: &Model, layer: &str, unit: u32) -> Vec<f64> {
+    let objective = Objective::channel(layer, unit as usize);
+    let options = RenderOptions {
+        size_px: SIZE_PX as usize,
+        steps: STEPS as usize,
+        seed: 0,
+        batch: 1,
+        ..RenderOptions::default()
+    };
+    let mut session = RenderSession::new(model, &objective, &options, &Device::flex()).unwrap();
+    let mut objectives = Vec::new();
+    for _ in 0..STEPS {
+        objectives.push(f64::from(session.step().await.unwrap()));
+    }
+    objectives
+}
+
+/// The import that `start` begins (choosing a file, pressing Open): its state
+/// (`data-state` of `#your-model-import`) once it has ended. The page numbers its imports
+/// (`data-serial`), so the previous import's state is never taken for this one's.
+async fn import(browser: &Browser, what: &str, start: impl AsyncFnOnce()) -> String {
+    let serial = || async {
+        browser.attr("#your-model-import", "data-serial").await.unwrap().unwrap_or_default()
+    };
+    let before = serial().await;
+    start().await;
     browser
-        .wait_for_attr_where("#your-model-import", "data-state", what, JOB_TIMEOUT, |state| {
-            !matches!(state, "idle" | "running")
+        .wait_until(what, JOB_TIMEOUT, async || {
+            if serial().await == before {
+                return Ok(None);
+            }
+            let state = browser.attr("#your-model-import", "data-state").await?;
+            Ok(state.filter(|s| !matches!(s.as_str(), "idle" | "running")))
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Chooses `file` in the page's file input; its import's state once it has ended.
+async fn import_file(browser: &Browser, file: &Path, what: &str) -> String {
+    import(browser, what, async || {
+        browser.send_keys("#your-model-input", file.to_str().unwrap()).await.unwrap();
+    })
+    .await
 }
 
 /// The layers the page lists.
@@ -148,8 +242,14 @@ async fn a_dropped_onnx_file_lists_its_layers_renders_a_unit_and_is_kept_until_r
     let model = imported.model("native", &Device::flex()).unwrap();
     let want = imported.summary(FILE, &model);
     assert!(want.layers.len() > 10, "{:?}", want.layers);
-    let middle = &want.layers[want.layers.len() / 2];
+    // A convolution's map in the middle of the network: its channel objective is linear in
+    // the layer's input, so its gradient is never zero (a ReLU's unit of random weights may
+    // be dead everywhere).
+    let maps: Vec<&LayerSummary> =
+        want.layers.iter().filter(|l| l.op == "Conv" && l.height > 1).collect();
+    let middle = maps[maps.len() / 2];
     let unit = 3.min(middle.channels - 1);
+    let native = render_natively(&model, &middle.name, unit).await;
 
     let server = StaticServer::start(ServerConfig::dist(Fallback::GithubPages)).unwrap();
     let browser = Browser::launch(BrowserOptions::without_webgpu())
@@ -171,8 +271,7 @@ async fn a_dropped_onnx_file_lists_its_layers_renders_a_unit_and_is_kept_until_r
     // A truncated file: the importer's own words, no layers.
     let truncated = scratch.path().join("truncated.onnx");
     std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
-    browser.send_keys("#your-model-input", truncated.to_str().unwrap()).await.unwrap();
-    let state = import_ended(&browser, "the import of a truncated file").await;
+    let state = import_file(&browser, &truncated, "the import of a truncated file").await;
     let shot = browser.screenshot("your model truncated").await.unwrap();
     let error = browser.text("#your-model-error").await.unwrap_or_default();
     assert_eq!(state, "failed", "screenshot: {}", shot.display());
@@ -183,11 +282,28 @@ async fn a_dropped_onnx_file_lists_its_layers_renders_a_unit_and_is_kept_until_r
     );
     assert!(!browser.exists("#your-model-layers").await.unwrap());
 
+    // Unsupported operators: all of them, at once, in the CLI's words.
+    let unsupported = scratch.path().join("unsupported.onnx");
+    std::fs::write(&unsupported, unsupported_file()).unwrap();
+    let state =
+        import_file(&browser, &unsupported, "the import of a file with unsupported operators")
+            .await;
+    let error = browser.text("#your-model-error").await.unwrap_or_default();
+    browser.screenshot("your model unsupported").await.unwrap();
+    assert_eq!(state, "failed", "{error}");
+    for line in [
+        "unsupported.onnx cannot be imported",
+        "2 unsupported operators (3 nodes, opset 13):",
+        "`Foo` x2 at `foo1`, `foo2`",
+        "`Bar` x1 at `bar`",
+    ] {
+        assert!(error.contains(line), "{line:?} is missing from {error:?}");
+    }
+
     // The real file, kept: its layers are the native importer's.
     browser.click("#your-model-keep", PAGE_TIMEOUT).await.unwrap();
     server.clear_requests();
-    browser.send_keys("#your-model-input", file.to_str().unwrap()).await.unwrap();
-    let state = import_ended(&browser, "the import of the exported model").await;
+    let state = import_file(&browser, &file, "the import of the exported model").await;
     let text = browser.text("#your-model-import").await.unwrap_or_default();
     assert_eq!(state, "done", "{text}");
     browser.wait_for("#your-model-layers", PAGE_TIMEOUT).await.unwrap();
@@ -202,7 +318,7 @@ async fn a_dropped_onnx_file_lists_its_layers_renders_a_unit_and_is_kept_until_r
     // A unit of a middle layer, a few steps on the CPU: the objective rises.
     type_into(&browser, "#your-model-layer", &middle.name).await;
     type_into(&browser, "#your-model-unit", &unit.to_string()).await;
-    type_into(&browser, "#your-model-render-size", "64").await;
+    type_into(&browser, "#your-model-render-size", &SIZE_PX.to_string()).await;
     type_into(&browser, "#your-model-steps", &STEPS.to_string()).await;
     browser.click("#your-model-render", PAGE_TIMEOUT).await.unwrap();
     let render = render_ended(&browser).await;
@@ -212,6 +328,15 @@ async fn a_dropped_onnx_file_lists_its_layers_renders_a_unit_and_is_kept_until_r
     assert_eq!(render["path"], "cpu");
     let (start, end) = (render["start"].as_f64().unwrap(), render["end"].as_f64().unwrap());
     assert!(end > start, "the objective should rise over {STEPS} steps: {start} -> {end}");
+    // The same render natively: the browser ran core's render on the imported model.
+    let (native_start, native_end) = (native[0], native[native.len() - 1]);
+    eprintln!("natively: {native_start} -> {native_end}");
+    for (got, want) in [(start, native_start), (end, native_end)] {
+        assert!(
+            (got - want).abs() <= OBJECTIVE_TOLERANCE * want.abs(),
+            "the browser's objective {got} differs from the native render's {want}"
+        );
+    }
 
     // Nothing of the model went to the server: only the site's own files were fetched.
     let requests = server.requests();
@@ -231,8 +356,10 @@ async fn a_dropped_onnx_file_lists_its_layers_renders_a_unit_and_is_kept_until_r
     assert_eq!(kept(&browser).await, vec![sha256.clone()], "the kept model after a reload");
     let name = browser.text("#your-models .your-model-name").await.unwrap();
     assert_eq!(name, FILE);
-    browser.click(".your-model-open", PAGE_TIMEOUT).await.unwrap();
-    let state = import_ended(&browser, "the import of the kept model").await;
+    let state = import(&browser, "the import of the kept model", async || {
+        browser.click(".your-model-open", PAGE_TIMEOUT).await.unwrap();
+    })
+    .await;
     assert_eq!(state, "done");
     browser.wait_for("#your-model-layers", PAGE_TIMEOUT).await.unwrap();
     assert_eq!(listed_layers(&browser).await, want.layers);

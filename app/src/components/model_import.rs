@@ -1,8 +1,8 @@
 //! An ONNX import job in the renderer worker, as a page follows it: the stage it is at, the
 //! model it answered (its layers), or why the file cannot be imported (every unsupported
 //! operator listed, as `microscope import-onnx` lists them); cancelled when the page goes
-//! away. `data-state` (idle, running, done, failed, cancelled) and `data-stage` are in the
-//! DOM for tests.
+//! away. `data-state` (idle, running, done, failed, cancelled), `data-stage` and
+//! `data-serial` (which import of the page) are in the DOM for tests.
 
 use std::sync::Arc;
 
@@ -225,6 +225,7 @@ impl ImportRun {
         view! {
             <div id="your-model-import"
                 data-state=move || status.with(|s| s.phase.as_str())
+                data-serial=move || status.with(|s| s.serial)
                 data-stage=move || status.with(|s| s.stage.map(|(stage, ..)| format!("{stage:?}").to_lowercase()))>
                 {body}
             </div>

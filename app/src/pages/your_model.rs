@@ -29,7 +29,7 @@ use crate::your_models::{self, KeptModel};
 
 /// What the page says about where the model goes.
 const PRIVACY_NOTE: &str = "Your model never leaves this computer: it is read, checked and \
-    rendered in this browser tab by the same code as the `microscope import-onnx` command, and \
+    rendered in this browser tab by the same code as the microscope import-onnx command, and \
     never uploaded. Kept models stay in this browser's storage until you remove them.";
 
 /// A file waiting for its import to finish, to be kept if the visitor asked.
