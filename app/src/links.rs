@@ -145,6 +145,17 @@ pub fn lab(query: &str) -> String {
     if query.is_empty() { lab } else { format!("{lab}?{query}") }
 }
 
+/// The page where a visitor imports an ONNX model of their own.
+pub fn your_model() -> String {
+    href("/your-model")
+}
+
+/// The key (a same-origin URL, never fetched) under which the visitor's kept model `sha256`
+/// is stored in Cache Storage: its file (`.onnx`) or its record (`.json`).
+pub fn your_model_entry(sha256: &str, extension: &str) -> String {
+    href(&format!("/your-models/{sha256}.{extension}"))
+}
+
 /// The diagnostics page.
 pub fn diagnostics() -> String {
     href("/diagnostics")

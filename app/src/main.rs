@@ -13,6 +13,7 @@ mod picture;
 mod renderer_client;
 mod routes;
 mod suggest;
+mod your_models;
 
 fn main() {
     console_error_panic_hook::set_once();

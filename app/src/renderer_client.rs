@@ -128,10 +128,12 @@ impl Renderer {
             }
             RendererEvent::Progress { job, .. }
             | RendererEvent::RenderProgress { job, .. }
-            | RendererEvent::PhotoProgress { job, .. } => *job,
+            | RendererEvent::PhotoProgress { job, .. }
+            | RendererEvent::ImportProgress { job, .. } => *job,
             RendererEvent::SmokeDone { job, .. }
             | RendererEvent::RenderDone { job, .. }
             | RendererEvent::PhotoDone { job, .. }
+            | RendererEvent::ImportDone { job, .. }
             | RendererEvent::Failed { job, .. } => {
                 let job = *job;
                 let listener = self.listeners.borrow_mut().remove(&job);
@@ -185,6 +187,7 @@ fn request_job(request: &RendererRequest) -> u32 {
         RendererRequest::Smoke { job, .. }
         | RendererRequest::Render { job, .. }
         | RendererRequest::Photo { job, .. }
+        | RendererRequest::ImportOnnx { job, .. }
         | RendererRequest::Cancel { job } => *job,
     }
 }

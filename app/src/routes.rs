@@ -7,7 +7,7 @@ use leptos_router::path;
 use crate::pages::{
     compare::ComparePage, diagnostics::DiagnosticsPage, embed::EmbedPage, home::HomePage,
     lab::LabPage, layer::LayerPage, model::ModelPage, not_found::NotFoundPage, search::SearchPage,
-    unit::UnitPage,
+    unit::UnitPage, your_model::YourModelPage,
 };
 
 /// The whole app: a router over the product's pages, with a not-found page for anything else.
@@ -26,6 +26,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/search") view=SearchPage/>
                 <Route path=path!("/diagnostics") view=DiagnosticsPage/>
                 <Route path=path!("/lab") view=LabPage/>
+                <Route path=path!("/your-model") view=YourModelPage/>
             </Routes>
         </Router>
     }

@@ -19,6 +19,7 @@ pub mod fv;
 pub mod graph;
 pub mod labels;
 pub mod model;
+pub mod model_import;
 #[cfg(feature = "ml")]
 pub mod network;
 pub mod objective;

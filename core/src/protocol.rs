@@ -16,10 +16,16 @@
 //! [`PhotoQuery`] (classes, a layer's ranking, a unit's map), and is answered by
 //! [`RendererEvent::PhotoProgress`] events, then [`RendererEvent::PhotoDone`] or
 //! [`RendererEvent::Failed`] (with [`RenderFailure::Cancelled`] after a cancel).
+//!
+//! An import job ([`RendererRequest::ImportOnnx`]) carries a visitor's ONNX file and is
+//! answered by [`RendererEvent::ImportProgress`] events, then [`RendererEvent::ImportDone`]
+//! with the model's layers, or [`RendererEvent::Failed`] with [`RenderFailure::Import`]; its
+//! units then render like any other, named by [`ModelRef::Visitor`].
 
 use serde::{Deserialize, Serialize};
 
 use crate::atlas::Sha256Hex;
+use crate::model_import::{ImportError, ImportSettings, ImportStage, ModelSummary, OnnxFile};
 use crate::objective::{Objective, ParseError};
 use crate::photo_query::{PhotoAnswer, PhotoError, PhotoFile, PhotoQuery, PhotoStage};
 
@@ -43,9 +49,36 @@ impl ComputePath {
     }
 }
 
-/// How the worker gets a model: a URL of its weights and their format.
+/// Which model a job runs on: a file the atlas ships (fetched by URL), or a model the
+/// visitor imported into the worker ([`RendererRequest::ImportOnnx`]), named by its file's
+/// sha256.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModelRef {
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum ModelRef {
+    /// A model file the atlas ships.
+    Atlas(ModelFile),
+    /// The visitor's own ONNX model, imported into this worker (nothing is fetched).
+    Visitor {
+        /// sha256 of the imported file.
+        sha256: Sha256Hex,
+        /// The file's name (the model's id in messages).
+        name: String,
+    },
+}
+
+impl ModelRef {
+    /// The model's id: an atlas model's id, or the visitor's file name.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Atlas(file) => &file.id,
+            Self::Visitor { name, .. } => name,
+        }
+    }
+}
+
+/// Where the worker fetches an atlas model: a URL of its weights and their format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
     /// The model's id (a built-in organism's name such as `efficientnet-lite0`, or an
     /// imported model's id).
     pub id: String,
@@ -60,7 +93,7 @@ pub struct ModelRef {
     pub sha256: Option<Sha256Hex>,
 }
 
-/// The format of a [`ModelRef`]'s file.
+/// The format of a [`ModelFile`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum WeightsFormat {
@@ -306,6 +339,20 @@ pub enum RenderFailure {
         /// What is wrong with it.
         error: PhotoError,
     },
+    /// The visitor's ONNX file cannot be imported (too large, malformed, unsupported
+    /// operators: all of them listed).
+    #[error("{error}")]
+    Import {
+        /// What is wrong with it, as `microscope import-onnx` says it.
+        error: ImportError,
+    },
+    /// A render names a visitor's model that this worker has not imported (a new worker
+    /// after a crash): the page imports the file again.
+    #[error("the model {name} is not imported in this renderer; import it again")]
+    NotImported {
+        /// The model's file name.
+        name: String,
+    },
     /// The job was cancelled before it started (a photo job: before it ended).
     #[error("cancelled")]
     Cancelled,
@@ -404,6 +451,20 @@ pub enum RendererRequest {
         /// What to compute.
         query: PhotoQuery,
     },
+    /// Import the visitor's ONNX file: checked within
+    /// [`OnnxLimits::BROWSER`](crate::model_import::OnnxLimits), imported as
+    /// `microscope import-onnx` does, built on the path's device and run once; then renders
+    /// name it with [`ModelRef::Visitor`]. The worker keeps the last one imported.
+    ImportOnnx {
+        /// Job number repeated by every event of this job.
+        job: u32,
+        /// Compute path to build it on.
+        path: ComputePath,
+        /// The file.
+        file: OnnxFile,
+        /// Input size and normalisation.
+        settings: ImportSettings,
+    },
     /// Stop a job as soon as its current step ends; a render answers with its images so far.
     Cancel {
         /// The job to stop.
@@ -495,6 +556,28 @@ pub enum RendererEvent {
         /// Wall time of the job (model loading included), in milliseconds.
         elapsed_ms: f64,
     },
+    /// An import job moved on to its next stage.
+    ImportProgress {
+        /// Job number.
+        job: u32,
+        /// What it does now.
+        stage: ImportStage,
+        /// Stages begun so far (1-based).
+        step: u32,
+        /// Stages in the job.
+        steps: u32,
+    },
+    /// An import job finished: the model, ready to render.
+    ImportDone {
+        /// Job number.
+        job: u32,
+        /// Compute path it was built on.
+        path: ComputePath,
+        /// The model and its layers.
+        model: ModelSummary,
+        /// Wall time of the job, in milliseconds.
+        elapsed_ms: f64,
+    },
     /// A job failed.
     Failed {
         /// Job number.
@@ -523,7 +606,7 @@ mod tests {
     #[test]
     fn render_requests_carry_model_settings_and_default_batch() {
         let text = r#"{"kind":"render","job":3,"path":"cpu",
-            "model":{"id":"efficientnet-lite0","url":"atlas/w.safetensors","format":{"kind":"safetensors"}},
+            "model":{"source":"atlas","id":"efficientnet-lite0","url":"atlas/w.safetensors","format":{"kind":"safetensors"}},
             "settings":{"objective":{"channel":{"layer":"blocks.8","unit":50,"batch":null}},
                 "size_px":128,"steps":64,"seed":3}}"#;
         let RendererRequest::Render { job, path, model, settings, photo } =
@@ -532,6 +615,7 @@ mod tests {
             panic!("not a render request")
         };
         assert_eq!(photo, None, "a render without a photo");
+        let ModelRef::Atlas(model) = model else { panic!("not an atlas model") };
         assert_eq!((job, path, model.format), (3, ComputePath::Cpu, WeightsFormat::Safetensors));
         assert_eq!(model.sha256, None);
         assert_eq!(settings.objective, Objective::channel("blocks.8", 50));
@@ -567,12 +651,12 @@ mod tests {
         let request = RendererRequest::Photo {
             job: 4,
             path: ComputePath::Cpu,
-            model: ModelRef {
+            model: ModelRef::Atlas(ModelFile {
                 id: "efficientnet-lite0".into(),
                 url: "w.safetensors".into(),
                 format: WeightsFormat::Safetensors,
                 sha256: None,
-            },
+            }),
             photo: PhotoFile { bytes: vec![0xff, 0xd8, 0xff] },
             query: PhotoQuery {
                 classes: true,
@@ -614,12 +698,12 @@ mod tests {
         let request = RendererRequest::Render {
             job: 1,
             path: ComputePath::Webgpu,
-            model: ModelRef {
+            model: ModelRef::Atlas(ModelFile {
                 id: "m".into(),
                 url: "w".into(),
                 format: WeightsFormat::Safetensors,
                 sha256: Sha256Hex::parse(&"ab".repeat(32)),
-            },
+            }),
             settings: RenderSettings {
                 objective,
                 size_px: 64,
@@ -704,5 +788,56 @@ mod tests {
         assert_eq!((memory, cancelled), (None, true));
         let cpu: WorkerMemory = serde_json::from_str(r#"{"wasm_bytes":65536}"#).unwrap();
         assert_eq!(cpu, WorkerMemory { wasm_bytes: 65536, gpu: None });
+    }
+
+    #[test]
+    fn import_jobs_round_trip_typed_and_visitor_models_render() {
+        use crate::model_import::LayerSummary;
+        let request = RendererRequest::ImportOnnx {
+            job: 5,
+            path: ComputePath::Cpu,
+            file: OnnxFile { name: "net.onnx".into(), bytes: vec![8, 7, 18] },
+            settings: ImportSettings::imagenet(Some([96, 128])),
+        };
+        let text = serde_json::to_string(&request).unwrap();
+        assert!(text.starts_with(r#"{"kind":"import_onnx","job":5"#), "{text}");
+        assert_eq!(serde_json::from_str::<RendererRequest>(&text).unwrap(), request);
+        let sha256 = Sha256Hex::of(b"net");
+        let model = ModelSummary {
+            name: "net.onnx".into(),
+            sha256: sha256.clone(),
+            bytes: 3,
+            opset: 17,
+            channels: 3,
+            height_px: 96,
+            width_px: 128,
+            parameters: 10,
+            outputs: 4,
+            layers: vec![LayerSummary {
+                name: "conv".into(),
+                op: "Conv".into(),
+                channels: 4,
+                height: 48,
+                width: 64,
+            }],
+        };
+        for event in [
+            RendererEvent::ImportProgress { job: 5, stage: ImportStage::Build, step: 2, steps: 3 },
+            RendererEvent::ImportDone { job: 5, path: ComputePath::Cpu, model, elapsed_ms: 1.0 },
+            RendererEvent::Failed {
+                job: 5,
+                failure: RenderFailure::Import {
+                    error: ImportError::TooManyNodes { nodes: 9, max_nodes: 8 },
+                },
+            },
+        ] {
+            let text = serde_json::to_string(&event).unwrap();
+            assert_eq!(serde_json::from_str::<RendererEvent>(&text).unwrap(), event, "{text}");
+        }
+        let visitor = ModelRef::Visitor { sha256, name: "net.onnx".into() };
+        let text = serde_json::to_string(&visitor).unwrap();
+        assert!(text.starts_with(r#"{"source":"visitor","sha256":""#), "{text}");
+        assert_eq!(serde_json::from_str::<ModelRef>(&text).unwrap(), visitor);
+        assert_eq!(visitor.id(), "net.onnx");
     }
 }

@@ -8,7 +8,7 @@
 //! ones instead of being shadowed by them.
 
 use js_sys::{ArrayBuffer, Uint8Array};
-use microscope_core::protocol::{ModelRef, RenderFailure};
+use microscope_core::protocol::{ModelFile, RenderFailure};
 use microscope_core::weights::check_model_file;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -30,7 +30,7 @@ fn describe(error: &JsValue) -> String {
 
 /// The key of `model`'s file in the cache: its URL, plus its sha256 when the atlas records one
 /// (the key is never fetched; it only has to be a URL).
-fn cache_key(model: &ModelRef) -> String {
+fn cache_key(model: &ModelFile) -> String {
     match &model.sha256 {
         Some(sha256) => {
             let separator = if model.url.contains('?') { '&' } else { '?' };
@@ -43,7 +43,7 @@ fn cache_key(model: &ModelRef) -> String {
 /// The bytes of `model`'s file, from Cache Storage when it holds a copy that passes the checks,
 /// else from the network (and then stored). Cache Storage missing (some private modes) only
 /// means no caching.
-pub async fn fetch_model_file(model: &ModelRef) -> Result<Vec<u8>, RenderFailure> {
+pub async fn fetch_model_file(model: &ModelFile) -> Result<Vec<u8>, RenderFailure> {
     let url = model.url.as_str();
     let sha256 = model.sha256.as_ref().map(|hash| hash.as_str());
     let key = cache_key(model);

@@ -7,6 +7,8 @@ mod devices;
 #[cfg(target_arch = "wasm32")]
 mod fetch;
 #[cfg(target_arch = "wasm32")]
+mod import_job;
+#[cfg(target_arch = "wasm32")]
 mod jobs;
 #[cfg(target_arch = "wasm32")]
 mod memory;
@@ -16,6 +18,8 @@ mod models;
 mod photo_job;
 #[cfg(target_arch = "wasm32")]
 mod render_job;
+#[cfg(target_arch = "wasm32")]
+mod visitor;
 #[cfg(target_arch = "wasm32")]
 mod worker;
 

@@ -1,5 +1,6 @@
-//! Models in the worker: built from the files a [`ModelRef`] points at, once per model and
-//! compute path, and kept for the next job (a page renders many units of one model).
+//! Models in the worker: built from the files a [`ModelRef`] points at (or from the visitor's
+//! imported graph), once per model and compute path, and kept for the next job (a page
+//! renders many units of one model).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -9,16 +10,46 @@ use burn::prelude::Device;
 use microscope_core::atlas::Sha256Hex;
 use microscope_core::model::Model;
 use microscope_core::network::InputSpec;
-use microscope_core::protocol::{ComputePath, ModelRef, RenderFailure, WeightsFormat};
+use microscope_core::protocol::{ComputePath, ModelFile, ModelRef, RenderFailure, WeightsFormat};
 use microscope_core::weights::read_safetensors;
 
 use crate::fetch::fetch_model_file;
 
-/// A loaded model's identity: its file (URL and, when known, hash) and the compute path.
-type Key = (String, Option<Sha256Hex>, ComputePath);
+/// A loaded model's identity: its file (an atlas URL and, when known, hash; or the visitor's
+/// file's hash) and the compute path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Atlas(String, Option<Sha256Hex>, ComputePath),
+    Visitor(Sha256Hex, ComputePath),
+}
+
+impl Key {
+    fn path(&self) -> ComputePath {
+        match self {
+            Self::Atlas(_, _, path) | Self::Visitor(_, path) => *path,
+        }
+    }
+}
 
 thread_local! {
     static MODELS: RefCell<HashMap<Key, Rc<Model>>> = RefCell::new(HashMap::new());
+}
+
+/// Keeps `loaded` as the model of `path`: one model per compute path at a time, weights on
+/// the GPU are not small.
+fn keep(key: Key, loaded: Rc<Model>) {
+    MODELS.with(|models| {
+        let mut models = models.borrow_mut();
+        let path = key.path();
+        models.retain(|old, _| old.path() != path);
+        models.insert(key, loaded);
+    });
+}
+
+/// Keeps the visitor's model just imported on `path`, so its first render does not build it
+/// again.
+pub fn keep_visitor(sha256: &Sha256Hex, path: ComputePath, model: Model) {
+    keep(Key::Visitor(sha256.clone(), path), Rc::new(model));
 }
 
 /// The model `model` on `device` (the device of `path`), loading it on first use.
@@ -27,24 +58,31 @@ pub async fn model_for(
     path: ComputePath,
     device: &Device,
 ) -> Result<Rc<Model>, RenderFailure> {
-    let key = (model.url.clone(), model.sha256.clone(), path);
+    let key = match model {
+        ModelRef::Atlas(file) => Key::Atlas(file.url.clone(), file.sha256.clone(), path),
+        ModelRef::Visitor { sha256, .. } => Key::Visitor(sha256.clone(), path),
+    };
     if let Some(found) = MODELS.with(|models| models.borrow().get(&key).cloned()) {
         return Ok(found);
     }
-    let bytes = fetch_model_file(model).await?;
-    let loaded = build(model, &bytes, device)
-        .map_err(|message| RenderFailure::Model { url: model.url.clone(), message })?;
+    let loaded = match model {
+        ModelRef::Atlas(file) => {
+            let bytes = fetch_model_file(file).await?;
+            build(file, &bytes, device)
+                .map_err(|message| RenderFailure::Model { url: file.url.clone(), message })?
+        }
+        ModelRef::Visitor { sha256, name } => {
+            let imported = crate::visitor::find(sha256)
+                .ok_or_else(|| RenderFailure::NotImported { name: name.clone() })?;
+            imported.model(name, device).map_err(|error| RenderFailure::Import { error })?
+        }
+    };
     let loaded = Rc::new(loaded);
-    MODELS.with(|models| {
-        let mut models = models.borrow_mut();
-        // One model per compute path at a time: weights on the GPU are not small.
-        models.retain(|(_, _, p), _| *p != path);
-        models.insert(key, Rc::clone(&loaded));
-    });
+    keep(key, Rc::clone(&loaded));
     Ok(loaded)
 }
 
-fn build(model: &ModelRef, bytes: &[u8], device: &Device) -> Result<Model, String> {
+fn build(model: &ModelFile, bytes: &[u8], device: &Device) -> Result<Model, String> {
     match &model.format {
         WeightsFormat::Safetensors => {
             let tensors = read_safetensors(bytes)

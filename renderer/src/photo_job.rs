@@ -98,7 +98,7 @@ async fn answer(
 
     if query.classes {
         stages.enter(PhotoStage::Classes).await?;
-        let framing = classify_framing(&model_ref.id);
+        let framing = classify_framing(model_ref.id());
         let probabilities =
             class_probabilities(&model, &rgb, framing, &device).await.map_err(query_failure)?;
         answer.classes = Some(top_classes(&probabilities, TOP_CLASSES));

@@ -51,6 +51,9 @@ async fn handle(request: RendererRequest) {
         RendererRequest::Photo { job, path, model, photo, query } => {
             crate::photo_job::run(job, path, model, photo, query, post).await;
         }
+        RendererRequest::ImportOnnx { job, path, file, settings } => {
+            crate::import_job::run(job, path, file, settings, post).await;
+        }
         RendererRequest::Cancel { job } => crate::jobs::cancel(job),
         RendererRequest::Smoke { job, path, steps } => {
             let outcome = async {

@@ -11,7 +11,7 @@ use crate::browser::Browser;
 use crate::error::{Error, Result};
 
 /// The names a page may give itself in `data-page`.
-pub const PAGE_NAMES: [&str; 10] = [
+pub const PAGE_NAMES: [&str; 11] = [
     "home",
     "model",
     "layer",
@@ -22,6 +22,7 @@ pub const PAGE_NAMES: [&str; 10] = [
     "not-found",
     "diagnostics",
     "lab",
+    "your-model",
 ];
 
 /// What a rendered page shows of the contract.

@@ -18,8 +18,8 @@ use microscope_core::atlas::{ModelManifest, paths};
 use microscope_core::model::builds_from_named_weights;
 use microscope_core::objective::Objective;
 use microscope_core::protocol::{
-    ComputePath, ModelRef, RenderFailure, RenderLimits, RenderPhoto, RenderSettings, RendererEvent,
-    RendererRequest, WeightsFormat,
+    ComputePath, ModelFile, ModelRef, RenderFailure, RenderLimits, RenderPhoto, RenderSettings,
+    RendererEvent, RendererRequest, WeightsFormat,
 };
 
 use self::cache::CachedRender;
@@ -199,18 +199,18 @@ pub fn model_ref(model: &ModelManifest, checkpoint: &str) -> ModelRef {
     let checkpoint = model.checkpoint(checkpoint).map_or(&model.default_checkpoint, |c| &c.id);
     let folder = format!("{}/", crate::links::asset(&paths::checkpoint_dir(&model.id, checkpoint)));
     if builds_from_named_weights(model.id.as_str()) {
-        return ModelRef {
+        return ModelRef::Atlas(ModelFile {
             id: model.id.as_str().to_owned(),
             url: format!("{folder}weights.safetensors"),
             format: WeightsFormat::Safetensors,
             sha256: model.shipped_weights_sha256(checkpoint.as_str()).cloned(),
-        };
+        });
     }
     let triple = |values: &[f32], default: f32| {
         let at = |i: usize| values.get(i).or(values.first()).copied().unwrap_or(default);
         [at(0), at(1), at(2)]
     };
-    ModelRef {
+    ModelRef::Atlas(ModelFile {
         id: model.id.as_str().to_owned(),
         url: format!("{folder}model.onnx"),
         format: WeightsFormat::Onnx {
@@ -221,7 +221,7 @@ pub fn model_ref(model: &ModelManifest, checkpoint: &str) -> ModelRef {
             scale: triple(&model.input.scale, 1.0),
         },
         sha256: model.shipped_weights_sha256(checkpoint.as_str()).cloned(),
-    }
+    })
 }
 
 /// Handles shared by the panel's callbacks (all `Copy`).
@@ -379,7 +379,9 @@ impl Panel {
             | RendererEvent::Progress { .. }
             | RendererEvent::SmokeDone { .. }
             | RendererEvent::PhotoProgress { .. }
-            | RendererEvent::PhotoDone { .. } => {}
+            | RendererEvent::PhotoDone { .. }
+            | RendererEvent::ImportProgress { .. }
+            | RendererEvent::ImportDone { .. } => {}
         }
     }
 }
@@ -419,9 +421,13 @@ fn explain_failure(failure: &RenderFailure) -> String {
         RenderFailure::Photo { error } => {
             format!("Your photo cannot be used: {error}. Choose another photo.")
         }
+        RenderFailure::NotImported { .. } => {
+            format!("{failure}: open it again from the list of your models.")
+        }
         RenderFailure::Settings { .. }
         | RenderFailure::Model { .. }
         | RenderFailure::Cancelled
+        | RenderFailure::Import { .. }
         | RenderFailure::Other { .. } => format!("The render failed: {failure}"),
     }
 }

@@ -6,6 +6,7 @@ pub mod histogram;
 pub mod label_evidence;
 pub mod live_render;
 pub mod load_error;
+pub mod model_import;
 pub mod placeholder;
 pub mod search_box;
 pub mod sprite;

@@ -78,7 +78,9 @@ pub fn DiagnosticsPage() -> impl IntoView {
                 | RendererEvent::RenderProgress { .. }
                 | RendererEvent::RenderDone { .. }
                 | RendererEvent::PhotoProgress { .. }
-                | RendererEvent::PhotoDone { .. } => {}
+                | RendererEvent::PhotoDone { .. }
+                | RendererEvent::ImportProgress { .. }
+                | RendererEvent::ImportDone { .. } => {}
             },
         );
         if let Err(failure) = started {

@@ -335,6 +335,11 @@ pub fn LabPage() -> impl IntoView {
                     </div>
                     <div class="actions"><button type="submit" id="lab-render">"Render"</button></div>
                 </form>
+                <p class="lab-your-model">
+                    "Your own model: "
+                    <a href=crate::links::your_model() id="lab-your-model">"drop an ONNX file"</a>
+                    " to list its layers and render any unit, in this browser."
+                </p>
                 <p class="muted lab-note">
                     "Caricatures (" <code>"caricature(blocks.8)"</code> ") and inversions ("
                     <code>"invert(blocks.8)"</code> ") compare with your photo, and “Start from "

@@ -13,6 +13,7 @@ pub mod model;
 pub mod not_found;
 pub mod search;
 pub mod unit;
+pub mod your_model;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};

@@ -412,7 +412,7 @@ fn fv_section(
             let RenderSettings { size_px, steps, seed, batch, .. } = job.settings;
             let lab_href = links::lab(&format!(
                 "{checkpoint_query}model={}&objective={}&size={size_px}&steps={steps}&seed={seed}&batch={batch}",
-                job.model.id,
+                job.model.id(),
                 String::from(js_sys::encode_uri_component(&job.settings.objective.to_string()))
             ));
             let forced = settings.forced_path();

@@ -1,6 +1,8 @@
 //! The one error type of ONNX import.
 
 use crate::graph::GraphError;
+pub use crate::model_import::UnsupportedOp;
+use crate::model_import::unsupported_report;
 
 /// Why an ONNX file could not be imported. Import never panics: every malformed, truncated,
 /// hostile or unsupported file is one of these.
@@ -25,7 +27,7 @@ pub enum OnnxError {
     },
     /// Operators that Microscope does not implement: every one the outputs need, listed at
     /// once.
-    #[error("{}", unsupported_list(.opset, .ops))]
+    #[error("{}", unsupported_report(*.opset, .ops))]
     UnsupportedOps {
         /// The default domain's operator set version the file declares.
         opset: i64,
@@ -90,49 +92,4 @@ pub enum OnnxError {
     /// The imported graph is inconsistent (shapes that do not fit, invalid parameters).
     #[error(transparent)]
     Graph(#[from] GraphError),
-}
-
-/// One operator Microscope does not implement, as used by a file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnsupportedOp {
-    /// The operator.
-    pub op_type: String,
-    /// Its domain (empty for the default ONNX domain).
-    pub domain: String,
-    /// How many nodes use it.
-    pub count: usize,
-    /// The first few of those nodes' names (or first outputs', if unnamed).
-    pub nodes: Vec<String>,
-}
-
-/// The report of [`OnnxError::UnsupportedOps`]: one line per operator.
-fn unsupported_list(opset: &i64, ops: &[UnsupportedOp]) -> String {
-    let total: usize = ops.iter().map(|o| o.count).sum();
-    let mut out = format!(
-        "{} unsupported operator{} ({total} node{}, opset {opset}):",
-        ops.len(),
-        if ops.len() == 1 { "" } else { "s" },
-        if total == 1 { "" } else { "s" },
-    );
-    for op in ops {
-        let more = op.count.saturating_sub(op.nodes.len());
-        let nodes = op.nodes.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-        out.push_str(&format!(
-            "\n  `{}`{} x{} at {nodes}{}",
-            op.op_type,
-            domain_note(&op.domain),
-            op.count,
-            if more > 0 { format!(" and {more} more") } else { String::new() },
-        ));
-    }
-    out
-}
-
-/// ` (domain `d`)` for a non-default domain.
-fn domain_note(domain: &str) -> String {
-    if domain.is_empty() || domain == "ai.onnx" {
-        String::new()
-    } else {
-        format!(" (domain `{domain}`)")
-    }
 }

@@ -43,14 +43,28 @@ pub fn import_at(bytes: &[u8], size: [usize; 2]) -> Result<Graph, OnnxError> {
 }
 
 fn import_with(bytes: &[u8], size: Option<[usize; 2]>) -> Result<Graph, OnnxError> {
-    let model = ModelProto::from_bytes(bytes).map_err(|e| OnnxError::Decode(e.to_string()))?;
-    let opset = model
+    import_model(&decode_model(bytes)?, size)
+}
+
+/// The ONNX model message in `bytes` (what [`import_model`] imports), for callers that check
+/// it before importing it (its node count, see `model_import`).
+pub fn decode_model(bytes: &[u8]) -> Result<ModelProto, OnnxError> {
+    ModelProto::from_bytes(bytes).map_err(|e| OnnxError::Decode(e.to_string()))
+}
+
+/// The default domain's operator set version `model` declares (1 when it declares none).
+pub fn opset(model: &ModelProto) -> i64 {
+    model
         .opset_import
         .iter()
         .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
-        .map_or(1, |o| o.version);
+        .map_or(1, |o| o.version)
+}
+
+/// As [`import`] (`size: None`) or [`import_at`], on a decoded model.
+pub fn import_model(model: &ModelProto, size: Option<[usize; 2]>) -> Result<Graph, OnnxError> {
     let proto = model.graph.as_ref().ok_or(OnnxError::MissingGraph)?;
-    Importer::new(proto, opset, size)?.run()
+    Importer::new(proto, opset(model), size)?.run()
 }
 
 /// The state of one import.

@@ -38,4 +38,4 @@ pub mod support;
 mod tensor;
 
 pub use error::{OnnxError, UnsupportedOp};
-pub use import::{import, import_at};
+pub use import::{decode_model, import, import_at, import_model, opset};

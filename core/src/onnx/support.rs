@@ -323,7 +323,10 @@ pub fn markdown() -> String {
          constants) are computed at import when the input size is fixed (declared, or given \
          with `import-onnx --input-size`). Every value is bounded \
          to at most 2^28 elements and rank 4; every constant is checked against the data \
-         present before anything is allocated.\n\n\
+         present before anything is allocated. A file is read within \
+         `model_import::OnnxLimits`: at most 100,000 nodes, and 2 GiB (`import-onnx`) or \
+         256 MiB (a file dropped on the viewer's /your-model page, imported in the browser by \
+         the same code).\n\n\
          | Operator | Lowered to | Attributes and inputs read | Limits |\n\
          |---|---|---|---|\n",
     );

@@ -32,12 +32,12 @@ pub struct CachedRender {
     pub elapsed_ms: f64,
 }
 
-fn get(target: &JsValue, key: &str) -> Option<JsValue> {
+pub(crate) fn get(target: &JsValue, key: &str) -> Option<JsValue> {
     Reflect::get(target, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
 }
 
-/// Calls `target.method(args…)` and awaits the promise it returns.
-async fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> Option<JsValue> {
+/// Calls `target.method(args…)` and awaits the promise it returns (also `your_models`).
+pub(crate) async fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> Option<JsValue> {
     let function: Function = get(target, method)?.dyn_into().ok()?;
     let array: js_sys::Array = args.iter().copied().collect();
     let promise: Promise = function.apply(target, &array).ok()?.dyn_into().ok()?;

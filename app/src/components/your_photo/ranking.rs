@@ -28,7 +28,7 @@ pub fn PhotoRanking(
     query: String,
     forced_path: Option<ComputePath>,
 ) -> impl IntoView {
-    let model_id = model.id.clone();
+    let model_id = model.id().to_owned();
     let photo_query = PhotoQuery { layer: Some(layer.clone()), ..PhotoQuery::default() };
     let run = PhotoRun::follow(model, photo_query, forced_path);
     let status = run.status;

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use microscope_core::objective::Objective;
 use microscope_core::protocol::{
-    ComputePath, ModelRef, RenderFailure, RenderLimits, RenderSettings, RendererEvent,
+    ComputePath, ModelFile, ModelRef, RenderFailure, RenderLimits, RenderSettings, RendererEvent,
     RendererRequest, WeightsFormat, WorkerMemory,
 };
 
@@ -115,12 +115,12 @@ pub fn RenderCheck() -> impl IntoView {
             preview_every: 2,
         };
         let total = settings.steps;
-        let model = ModelRef {
+        let model = ModelRef::Atlas(ModelFile {
             id: MODEL.to_owned(),
             url: WEIGHTS_URL.to_owned(),
             format: WeightsFormat::Safetensors,
             sha256: None,
-        };
+        });
         let started = renderer_client::run_job(
             move |job| {
                 check.set(Check::Running {
@@ -167,7 +167,9 @@ pub fn RenderCheck() -> impl IntoView {
                 | RendererEvent::Progress { .. }
                 | RendererEvent::SmokeDone { .. }
                 | RendererEvent::PhotoProgress { .. }
-                | RendererEvent::PhotoDone { .. } => {}
+                | RendererEvent::PhotoDone { .. }
+                | RendererEvent::ImportProgress { .. }
+                | RendererEvent::ImportDone { .. } => {}
             },
         );
         if let Err(failure) = started {
