@@ -89,6 +89,7 @@ const CASES: &[Case] = &[
     not_found("/models/x/y/-1"),
     Case { shows: Some("Tiny"), ..not_found("/models/x/y/3") },
     case("/diagnostics", "diagnostics"),
+    Case { shows: Some("Drop an .onnx file"), ..case("/your-model", "your-model") },
 ];
 
 /// Compares one rendered page with its case; the problems found, if any.

@@ -422,7 +422,9 @@ fn explain_failure(failure: &RenderFailure) -> String {
             format!("Your photo cannot be used: {error}. Choose another photo.")
         }
         RenderFailure::NotImported { .. } => {
-            format!("{failure}: open it again from the list of your models.")
+            format!(
+                "The renderer was restarted and no longer holds your model ({failure}): choose the file again, or open it from the models kept in this browser."
+            )
         }
         RenderFailure::Settings { .. }
         | RenderFailure::Model { .. }
