@@ -2,7 +2,8 @@
 //! (SwiftShader): a caricature of the photo at a layer, then a DeepDream starting from it.
 //!
 //! A lab link with the caricature's objective but no photo renders nothing and asks for one
-//! (links never carry the photo). Then a real photo from the data cache (the one the
+//! (links never carry the photo); a file that is not an image fails the render with words
+//! saying so. Then a real photo from the data cache (the one the
 //! `your_photo` test uses) is set on the page's file input and the link's render starts. Each
 //! render is checked against the same render natively, on the same (atlas) weights, through
 //! the functions `microscope render --photo/--start` calls (`photo_query::render_picture`,
@@ -151,16 +152,24 @@ struct BrowserRender {
     image: RenderedImage,
 }
 
-/// Waits for the lab's render panel (a new one when `previous` is set) to end, checks it
-/// ended done on `path` with `steps` steps, and reads its objectives and its image.
+/// Remembers how the panel's render ended, so that [`render_result`] waits for the next one
+/// (the panel may be rebuilt in place, so its element is not a sign of a new render).
+const REMEMBER_RENDER: &str = "const p = document.getElementById('live-render');\
+     window.lastRender = [p.dataset.state, p.dataset.objectiveStart];";
+
+/// Waits for the lab's render panel to end a render other than the one remembered by
+/// [`REMEMBER_RENDER`], checks it ended done on `path` with `steps` steps, and reads its
+/// objectives and its image.
 async fn render_result(browser: &Browser, path: &str, steps: usize, what: &str) -> BrowserRender {
     let state = browser
         .wait_for_script(
             what,
             RENDER_TIMEOUT,
             "const p = document.getElementById('live-render');\
-             if (!p || p === window.previousPanel) return null;\
-             return ['idle', 'running'].includes(p.dataset.state) ? null : p.dataset.state;",
+             if (!p || ['idle', 'running'].includes(p.dataset.state)) return null;\
+             const last = window.lastRender;\
+             const same = last && p.dataset.state === last[0] && p.dataset.objectiveStart === last[1];\
+             return same ? null : p.dataset.state;",
         )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -275,6 +284,21 @@ async fn photo_renders(options: BrowserOptions, path: &str, steps: usize) {
     assert!(!browser.exists("#live-render").await.unwrap(), "rendered without a photo");
     browser.screenshot(&format!("photo render {path} asks for a photo")).await.unwrap();
 
+    // A file that is not an image: the render fails and says so.
+    let bad = tempfile::Builder::new().suffix(".png").tempfile().unwrap();
+    std::fs::write(bad.path(), b"not a photo at all").unwrap();
+    browser.send_keys("#photo-input", bad.path().to_str().unwrap()).await.unwrap();
+    browser
+        .wait_for_attr("#live-render", "data-state", "failed", RENDER_TIMEOUT)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let error = browser.text("#live-render .live-render-error").await.unwrap();
+    assert!(
+        error.starts_with("Your photo cannot be used: the file is not a PNG, JPEG or WebP image"),
+        "{error}"
+    );
+    browser.execute(REMEMBER_RENDER, Vec::new()).await.unwrap();
+
     // The photo goes in; the link's caricature renders.
     browser.send_keys("#photo-input", photo.to_str().unwrap()).await.unwrap();
     let got = render_result(&browser, path, steps, "caricature of the photo").await;
@@ -313,10 +337,7 @@ async fn photo_renders(options: BrowserOptions, path: &str, steps: usize) {
     eprintln!("{path}: the caricature differs from its noise by {from_photo:.1} levels on average");
 
     // DeepDream from the photo, by the lab's button (at the objective's layer, start=photo).
-    browser
-        .execute("window.previousPanel = document.getElementById('live-render');", Vec::new())
-        .await
-        .unwrap();
+    browser.execute(REMEMBER_RENDER, Vec::new()).await.unwrap();
     browser.click("#lab-deepdream", PAGE_TIMEOUT).await.unwrap();
     let got = render_result(&browser, path, steps, "DeepDream from the photo").await;
     let url = browser.current_url().await.unwrap();

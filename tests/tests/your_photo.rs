@@ -260,6 +260,25 @@ async fn walk(options: BrowserOptions, path: &str) {
         "{path}: first on the layer {LITE0_LAYER}:{first_unit} = {first_value} (CLI: {:?})",
         &want.ranking[..3]
     );
+    // With the photo chosen, the layer links to the lab's renders of it (the link names the
+    // technique, never the photo; tests/tests/photo_render.rs renders them).
+    for (id, wanted) in [
+        ("#photo-caricature", format!("objective=caricature({LITE0_LAYER})")),
+        ("#photo-deepdream", format!("objective=dream({LITE0_LAYER})")),
+    ] {
+        let link = browser.attr(id, "href").await.unwrap().unwrap_or_default();
+        assert!(
+            link.contains("/lab?model=efficientnet-lite0&") && link.contains(&wanted),
+            "{link}"
+        );
+        assert!(
+            link.ends_with(&format!(
+                "&path={path}{}&render=1",
+                if id == "#photo-deepdream" { "&start=photo" } else { "" }
+            )),
+            "{link}"
+        );
+    }
     let href = cells[0][2].as_str().unwrap().to_owned();
     assert!(href.ends_with(&format!("/{LITE0_LAYER}/{first_unit}?path={path}")), "{href}");
 
