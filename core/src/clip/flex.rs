@@ -20,20 +20,8 @@ impl ClipOp for Flex {
         let shape = x.shape();
         let x = x.to_contiguous();
         let xs: &[f32] = x.storage();
-        // A select per element (no branch), which vectorises; NaN fails both tests and stays.
-        let pass = |(o, x): (&mut [f32], &[f32])| {
-            for (o, &x) in o.iter_mut().zip(x) {
-                *o = if x < min {
-                    min
-                } else if x > max {
-                    max
-                } else {
-                    x
-                };
-            }
-        };
         let mut out = vec![0.0f32; xs.len()];
-        for_chunks(&mut out, xs, pass);
+        for_chunks(&mut out, xs, move |(o, x)| clip_into(o, x, min, max));
         FlexTensor::from_data(TensorData::new(out, shape))
     }
 
@@ -49,13 +37,7 @@ impl ClipOp for Flex {
         }
         let x = x.to_contiguous();
         let xs: &[f32] = x.storage();
-        let pass = |(g, x): (&mut [f32], &[f32])| {
-            for (g, &x) in g.iter_mut().zip(x) {
-                if x < min || x > max {
-                    *g = 0.0;
-                }
-            }
-        };
+        let pass = move |(g, x): (&mut [f32], &[f32])| mask_outside(g, x, min, max);
         // In place when the gradient is this step's alone (the usual case), else on a copy.
         let mut grad = output_grad.to_contiguous();
         drop(output_grad);
@@ -69,6 +51,26 @@ impl ClipOp for Flex {
             }
         }
         grad
+    }
+}
+
+/// `out[i] = x[i]` clipped to `[min, max]`; NaN fails both tests and stays.
+///
+/// The bounds are arguments (not captured by reference) and every element is a select, not a
+/// branch: that is what lets the loop vectorise (a closure reading captured bounds compiled to
+/// a scalar loop reloading them for every element).
+fn clip_into(out: &mut [f32], x: &[f32], min: f32, max: f32) {
+    for (o, &x) in out.iter_mut().zip(x) {
+        let low = if x < min { min } else { x };
+        *o = if low > max { max } else { low };
+    }
+}
+
+/// `g[i] = 0` where `x[i]` is outside `[min, max]` (NaN is inside); an unconditional store of a
+/// select per element, so that the loop vectorises.
+fn mask_outside(g: &mut [f32], x: &[f32], min: f32, max: f32) {
+    for (g, &x) in g.iter_mut().zip(x) {
+        *g = if x < min || x > max { 0.0 } else { *g };
     }
 }
 
