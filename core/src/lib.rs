@@ -28,6 +28,8 @@ pub mod onnx;
 pub mod organisms;
 pub mod photo_query;
 pub mod photos;
+#[cfg(feature = "ml")]
+pub mod pointwise;
 #[cfg(feature = "preprocess")]
 pub mod preprocess;
 pub mod protocol;

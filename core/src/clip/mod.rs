@@ -5,9 +5,13 @@
 //! fill, and its backward pass as two more masked fills: six passes over the tensor where one
 //! forward and one backward pass do. EfficientNet-Lite clips every expansion and depthwise
 //! output, so on the CPU those passes were a fifth of a feature-visualization step. Here the
-//! clip is a burn backend extension ([`ClipOp`]): the forward pass is one vectorised pass, the
-//! backward pass keeps the gradient where the input was inside `[min, max]` (bounds included,
-//! NaN passing, as burn's) in one pass, both over the cores.
+//! clip is a burn backend extension ([`ClipOp`]): the forward pass is one vectorised pass, in
+//! place on its input where nothing else holds it, the backward pass one masked pass over the
+//! gradient, both over the cores. The backward step keeps the clip's output rather than its
+//! input, so that under autodiff the input (a convolution's output) is free to be overwritten:
+//! the gradient passes where the output is strictly inside `(min, max)` (or NaN), which is
+//! PyTorch's rule for `hardtanh`/`relu6`, and burn's except for inputs exactly on a bound
+//! (burn passes those).
 //!
 //! [`clip`] is the tensor-level call; [`FlexClip::applies`] decides, once when a graph is put on
 //! a device, whether a clip takes this path (a flex device, with or without autodiff, and two
@@ -30,10 +34,11 @@ pub trait ClipOp: Backend {
     /// Every value of `x` clipped to `[min, max]` (`min <= max`, both finite); NaN stays NaN.
     fn clip(x: FloatTensor<Self>, min: f32, max: f32) -> FloatTensor<Self>;
 
-    /// The gradient with respect to `x` of [`ClipOp::clip`], given the gradient of its output:
-    /// `output_grad` where `min <= x <= max` (or `x` is NaN), 0 elsewhere.
+    /// The gradient with respect to `x` of [`ClipOp::clip`], given the clip's `output` and the
+    /// gradient of its output: `output_grad` where `min < output < max` (or `output` is NaN), 0
+    /// elsewhere.
     fn clip_backward(
-        x: FloatTensor<Self>,
+        output: FloatTensor<Self>,
         output_grad: FloatTensor<Self>,
         min: f32,
         max: f32,

@@ -1,4 +1,5 @@
-//! The extension against burn's `clamp` on flex: values and gradients, bounds and NaN included.
+//! The extension against burn's `clamp` on flex: values and gradients, bounds and NaN included
+//! (the gradient is 0 for inputs exactly on a bound, PyTorch's rule, where burn's passes).
 
 use burn::prelude::*;
 use burn::tensor::Distribution;
@@ -31,18 +32,23 @@ fn clip_matches_burn_clamp_values_and_gradients() {
             assert!(a == b || (a.is_nan() && b.is_nan()), "element {i}: {a} vs {b}");
         }
     };
+    // Shared input (a copy) and an input of its own (in place).
     same(clip(x0.clone(), 0.0, 6.0), x0.clone().clamp(0.0, 6.0));
+    same(clip(x0.clone() * 1.0, 0.0, 6.0), x0.clone().clamp(0.0, 6.0));
 
     let run = |ours: bool| {
         let x = x0.clone().autodiff().require_grad();
-        let y = if ours { clip(x.clone(), 0.0, 6.0) } else { x.clone().clamp(0.0, 6.0) };
+        // A fresh tensor (the product), as a convolution's output: clipped in place.
+        let y = if ours { clip(x.clone() * 1.0, 0.0, 6.0) } else { x.clone().clamp(0.0, 6.0) };
         let grads = (y.clone() * mix.clone().autodiff()).sum().backward();
         (y.inner(), x.grad(&grads).unwrap())
     };
     let (y_want, g_want) = run(false);
     let (y_got, g_got) = run(true);
     same(y_got, y_want);
-    same(g_got, g_want);
+    let on_bound = x0.clone().equal_elem(0.0).bool_or(x0.clone().equal_elem(6.0));
+    assert_eq!(on_bound.clone().int().sum().into_scalar::<i64>(), 2);
+    same(g_got, g_want.mask_fill(on_bound, 0.0));
 }
 
 #[test]

@@ -6,10 +6,12 @@
 //! channel, 10 to 25 times the cost of flex's direct depthwise forward pass. Depthwise
 //! convolutions are most of EfficientNet's layers, so that gradient was most of a
 //! feature-visualization step's backward pass. Here the same convolution is a burn backend
-//! extension ([`DepthwiseConv`]): the forward pass is burn's own `conv2d`, and the backward pass
-//! computes the input gradient directly ([`plane::add_input_grad`], one plane per
-//! `(image, channel)`, spread over the cores), with the weight and bias gradients from burn's
-//! generic ops.
+//! extension ([`DepthwiseConv`]): the forward pass is its own kernel ([`plane::convolve`]: no
+//! padded copy of the input, as flex makes for TensorFlow's asymmetric SAME padding, the bias
+//! added on the way, and column strides read contiguously from a phase-split copy of each
+//! plane), and the backward pass computes the input gradient directly
+//! ([`plane::add_input_grad`]), both one plane per `(image, channel)`, spread over the cores,
+//! with the weight and bias gradients from burn's generic ops.
 //!
 //! [`depthwise_conv2d`] is the tensor-level call; [`FlexDepthwise::applies`] decides, once when a
 //! graph is put on a device, whether a convolution takes this path (a flex device, with or

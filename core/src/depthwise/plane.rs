@@ -133,6 +133,85 @@ pub fn add_input_grad(
     }
 }
 
+/// One plane's convolution: `output` (`[OH, OW]`, row-major) is set to `bias` plus the
+/// window sums of `input` (`[H, W]`) with the channel's taps `weight` (`[kH, kW]`), windows
+/// reaching into the padding taking nothing from it. `scratch` is working space (any
+/// contents; resized as needed), reused across planes by the caller.
+///
+/// Every output row is written once: filled with the bias, then each tap's contiguous run of
+/// the row is a multiply-add that LLVM vectorises. With a column stride the input plane is
+/// first copied into `scratch` with each phase of its columns (`iw % stride_w`) contiguous,
+/// so that the strided reads become contiguous ones too.
+///
+/// Slices shorter than the geometry says leave the missing part untouched.
+pub fn convolve(
+    output: &mut [f32],
+    input: &[f32],
+    weight: &[f32],
+    bias: f32,
+    geometry: &PlaneGeometry,
+    scratch: &mut Vec<f32>,
+) {
+    let [in_h, in_w] = geometry.input;
+    let [_, out_w] = geometry.output;
+    let [kernel_h, kernel_w] = geometry.kernel;
+    let [stride_h, stride_w] = geometry.stride.map(|s| s.max(1));
+    let [dilation_h, dilation_w] = geometry.dilation.map(|d| d.max(1));
+    let [pad_top, pad_left] = geometry.pad_begin;
+    if in_w == 0 || out_w == 0 || kernel_w == 0 {
+        return;
+    }
+    let rows: Vec<(usize, usize)> = (0..kernel_h).map(|k| geometry.valid_outputs(0, k)).collect();
+    let columns: Vec<(usize, usize)> =
+        (0..kernel_w).map(|k| geometry.valid_outputs(1, k)).collect();
+    let phases = stride_w;
+    let cols = in_w.div_ceil(phases);
+    let row_len = phases * cols;
+    let source: &[f32] = if phases > 1 {
+        scratch.clear();
+        scratch.resize(in_h * row_len, 0.0);
+        for (row, phased) in input.chunks_exact(in_w).zip(scratch.chunks_exact_mut(row_len)) {
+            for (phase, values) in phased.chunks_exact_mut(cols).enumerate() {
+                for (v, &x) in values.iter_mut().zip(row.iter().skip(phase).step_by(phases)) {
+                    *v = x;
+                }
+            }
+        }
+        scratch
+    } else {
+        input
+    };
+
+    for (oh, out_row) in output.chunks_exact_mut(out_w).enumerate() {
+        out_row.fill(bias);
+        for ((kh, &(oh_start, oh_end)), taps) in
+            rows.iter().enumerate().zip(weight.chunks_exact(kernel_w))
+        {
+            if oh < oh_start || oh >= oh_end {
+                continue;
+            }
+            // In range by construction of `rows`.
+            let ih = oh * stride_h + kh * dilation_h - pad_top;
+            let Some(row) = source.get(ih * row_len..(ih + 1) * row_len) else {
+                continue;
+            };
+            for ((kw, &(ow_start, ow_end)), &tap) in columns.iter().enumerate().zip(taps) {
+                let Some(out) = out_row.get_mut(ow_start..ow_end) else {
+                    continue;
+                };
+                let iw_start = ow_start * stride_w + kw * dilation_w - pad_left;
+                let start = (iw_start % phases) * cols + iw_start / phases;
+                let Some(values) = row.get(start..start + out.len()) else {
+                    continue;
+                };
+                for (o, &x) in out.iter_mut().zip(values) {
+                    *o += x * tap;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +241,31 @@ mod tests {
         gi
     }
 
+    /// The convolution by definition: every tap whose input position is inside.
+    fn naive_forward(x: &[f32], w: &[f32], bias: f32, g: &PlaneGeometry) -> Vec<f32> {
+        let [h, wd] = g.input;
+        let [oh, ow] = g.output;
+        let [kh, kw] = g.kernel;
+        let mut out = vec![bias; oh * ow];
+        for y in 0..oh {
+            for xo in 0..ow {
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let iy = (y * g.stride[0] + ky * g.dilation[0]) as isize
+                            - g.pad_begin[0] as isize;
+                        let ix = (xo * g.stride[1] + kx * g.dilation[1]) as isize
+                            - g.pad_begin[1] as isize;
+                        if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                            continue;
+                        }
+                        out[y * ow + xo] += x[iy as usize * wd + ix as usize] * w[ky * kw + kx];
+                    }
+                }
+            }
+        }
+        out
+    }
+
     #[test]
     fn depthwise_plane_matches_the_definition() {
         // (input, kernel, stride, dilation, pad begin, pad end)
@@ -187,6 +291,17 @@ mod tests {
             let want = naive(&go, &w, &g);
             for (a, b) in gi.iter().zip(&want) {
                 assert!((a - b).abs() < 1e-4, "{g:?}: {a} vs {b}");
+            }
+
+            let x: Vec<f32> =
+                (0..input[0] * input[1]).map(|i| ((i * 13 % 17) as f32 - 8.0) * 0.2).collect();
+            // A scratch buffer left over from another plane, of the wrong size and contents.
+            let mut scratch = vec![7.0f32; 3];
+            let mut out = vec![f32::NAN; output[0] * output[1]];
+            convolve(&mut out, &x, &w, 0.25, &g, &mut scratch);
+            let want = naive_forward(&x, &w, 0.25, &g);
+            for (a, b) in out.iter().zip(&want) {
+                assert!((a - b).abs() < 1e-4, "forward {g:?}: {a} vs {b}");
             }
         }
     }

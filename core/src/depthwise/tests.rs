@@ -115,3 +115,23 @@ fn depthwise_path_is_only_for_depthwise_shapes() {
     // One channel: an ordinary convolution.
     assert!(!FlexDepthwise::applies(&flex, &[1, 1, 3, 3], 1));
 }
+
+#[test]
+fn depthwise_non_finite_weights_match_burn_conv2d() {
+    // A window reaching into the padding multiplies the padding's zeros by its taps: with an
+    // infinite tap that is NaN there (IEEE), which the fast forward pass leaves to burn.
+    let device = Device::flex();
+    let x = Tensor::<4>::random([1, 2, 6, 6], Distribution::Normal(0.0, 1.0), &device);
+    let mut taps = vec![0.5f32; 2 * 9];
+    taps[0] = f32::INFINITY;
+    let w = Tensor::<4>::from_data(TensorData::new(taps, [2, 1, 3, 3]), &device);
+    let options = ConvOptions { stride: [1, 1], padding: [(1, 1); 2], dilation: [1, 1], groups: 2 };
+    let want: Vec<f32> =
+        conv2d(x.clone(), w.clone(), None, options.clone()).to_data().try_to_vec::<f32>().unwrap();
+    let got: Vec<f32> =
+        depthwise_conv2d(x, w, None, options).to_data().try_to_vec::<f32>().unwrap();
+    assert!(want.iter().any(|v| v.is_nan()));
+    for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+        assert!(a == b || (a.is_nan() && b.is_nan()), "element {i}: {a} vs {b}");
+    }
+}

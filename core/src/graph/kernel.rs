@@ -17,6 +17,7 @@ use burn::tensor::ops::{
 
 use crate::clip::{FlexClip, clip};
 use crate::depthwise::{FlexDepthwise, depthwise_conv2d};
+use crate::pointwise::{FlexPointwise, pointwise_bias, pointwise_conv2d, pointwise_weight};
 
 use super::op::{MAX_RANK, Op, PadMode, Pool2d, Resize, normalize_axis};
 use super::padding::Padding2d;
@@ -37,8 +38,8 @@ pub(crate) enum Kernel {
         padding: Padding2d,
         dilation: [usize; 2],
         groups: usize,
-        /// Through [`depthwise_conv2d`] (decided when the weights were put on the device).
-        depthwise: bool,
+        /// Which implementation runs it (decided when the weights were put on the device).
+        path: ConvPath,
     },
     ConvTranspose {
         /// `[C_in, C_out / groups, kH, kW]`.
@@ -80,6 +81,17 @@ pub(crate) enum Kernel {
     Resize(Resize),
     Softmax(i64),
     Identity,
+}
+
+/// How a convolution runs on its device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConvPath {
+    /// burn's `conv2d`.
+    Generic,
+    /// [`depthwise_conv2d`]: one filter per channel, on flex.
+    Depthwise,
+    /// [`pointwise_conv2d`]: 1x1, stride 1, no padding, one group, on flex.
+    Pointwise,
 }
 
 /// `shape` left-padded with 1s to rank 4 (the storage shape of a value of that shape).
@@ -128,7 +140,22 @@ impl Kernel {
                     &[_, _, kh, kw] => [kh, kw],
                     _ => [1, 1],
                 };
-                let depthwise = FlexDepthwise::applies(device, conv.weight.shape(), conv.groups);
+                // A 1x1 window with stride 1 has the same padding for every input size (none,
+                // under SAME), so resolving it for a nominal input decides for all.
+                let pads = conv.padding.resolve([1, 1], kernel, conv.stride, conv.dilation);
+                let path = if FlexDepthwise::applies(device, conv.weight.shape(), conv.groups) {
+                    ConvPath::Depthwise
+                } else if FlexPointwise::applies(
+                    device,
+                    conv.weight.shape(),
+                    conv.groups,
+                    conv.stride,
+                    pads,
+                ) {
+                    ConvPath::Pointwise
+                } else {
+                    ConvPath::Generic
+                };
                 Kernel::Conv {
                     weight,
                     bias: conv.bias.as_ref().map(|b| upload1(b, device)),
@@ -137,7 +164,7 @@ impl Kernel {
                     padding: conv.padding,
                     dilation: conv.dilation,
                     groups: conv.groups,
-                    depthwise,
+                    path,
                 }
             }
             Op::ConvTranspose2d(conv) => Kernel::ConvTranspose {
@@ -237,17 +264,23 @@ impl Kernel {
         };
         Some(match self {
             Kernel::Constant(t) => t.clone(),
-            Kernel::Conv { weight, bias, kernel, stride, padding, dilation, groups, depthwise } => {
+            Kernel::Conv { weight, bias, kernel, stride, padding, dilation, groups, path } => {
                 let options = ConvOptions {
                     stride: *stride,
                     padding: padding.resolve(spatial, *kernel, *stride, *dilation),
                     dilation: *dilation,
                     groups: *groups,
                 };
-                if *depthwise {
-                    depthwise_conv2d(x, weight.clone(), bias.clone(), options)
-                } else {
-                    conv2d(x, weight.clone(), bias.clone(), options)
+                match path {
+                    ConvPath::Depthwise => {
+                        depthwise_conv2d(x, weight.clone(), bias.clone(), options)
+                    }
+                    ConvPath::Pointwise => pointwise_conv2d(
+                        x,
+                        pointwise_weight(weight.clone()),
+                        bias.clone().map(pointwise_bias),
+                    ),
+                    ConvPath::Generic => conv2d(x, weight.clone(), bias.clone(), options),
                 }
             }
             Kernel::ConvTranspose { weight, bias, options } => {
