@@ -105,6 +105,78 @@ class TinyHeads(nn.Module):
         return self.up(y), pooled, scores
 
 
+class ChannelsFirstLayerNorm(nn.Module):
+    """Layer norm over the channels of NCHW, written as ConvNeXt's reference code writes it
+    (mean and variance over dim 1), which exporters write as ReduceMean, Sub, Pow, Sqrt, Div."""
+
+    def __init__(self, channels, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels) + 0.1 * torch.randn(channels))
+        self.bias = nn.Parameter(0.1 * torch.randn(channels))
+        self.eps = eps
+
+    def forward(self, x):
+        u = x.mean(1, keepdim=True)
+        s = (x - u).pow(2).mean(1, keepdim=True)
+        x = (x - u) / torch.sqrt(s + self.eps)
+        return self.weight[:, None, None] * x + self.bias[:, None, None]
+
+
+class TinyConvNeXt(nn.Module):
+    """ConvNeXt-style blocks in channels-first form: a 4x4 stride-4 patchify stem, 7x7
+    depthwise convolutions, channel layer norms, an inverted bottleneck with GELU (Erf), layer
+    scale and residuals, and a downsampling layer; a linear head."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+
+        class Block(nn.Module):
+            def __init__(self, dim):
+                super().__init__()
+                self.dw = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+                self.norm = ChannelsFirstLayerNorm(dim)
+                self.up = nn.Conv2d(dim, 4 * dim, 1)
+                self.down = nn.Conv2d(4 * dim, dim, 1)
+                self.gamma = nn.Parameter(0.5 * torch.ones(dim, 1, 1))
+
+            def forward(self, x):
+                y = self.down(F.gelu(self.up(self.norm(self.dw(x)))))
+                return x + self.gamma * y
+
+        self.stem = nn.Sequential(nn.Conv2d(3, 24, 4, stride=4), ChannelsFirstLayerNorm(24))
+        self.stage1 = Block(24)
+        self.downsample = nn.Sequential(ChannelsFirstLayerNorm(24), nn.Conv2d(24, 48, 2, stride=2))
+        self.stage2 = Block(48)
+        self.head = nn.Linear(48, classes)
+
+    def forward(self, x):
+        x = self.stage2(self.downsample(self.stage1(self.stem(x))))
+        return self.head(x.mean(dim=(2, 3)))
+
+
+class TinyStyle(nn.Module):
+    """What style-transfer, GAN and detector backbones export: instance and group
+    normalisation, ELU, SELU, Softplus and Mish, and a channel split (torch.chunk) into two
+    branches joined again."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 16, 3, padding=1)
+        self.in1 = nn.InstanceNorm2d(16, affine=True)
+        self.c2 = nn.Conv2d(16, 32, 3, stride=2, padding=1)
+        self.gn = nn.GroupNorm(4, 32)
+        self.left = nn.Conv2d(16, 16, 3, padding=1)
+        self.right = nn.Conv2d(16, 16, 1)
+        self.c3 = nn.Conv2d(32, 32, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        x = F.elu(self.in1(self.c1(x)))
+        x = F.selu(self.gn(self.c2(x)))
+        a, b = torch.chunk(x, 2, dim=1)
+        x = torch.cat([F.softplus(self.left(a)), F.mish(self.right(b))], dim=1)
+        return self.c3(x)
+
+
 def builders():
     tv = torchvision.models
     return {
@@ -120,6 +192,8 @@ def builders():
         "tiny_unet": TinyUNet,
         "tiny_fpn": TinyFPN,
         "tiny_heads": TinyHeads,
+        "tiny_convnext": TinyConvNeXt,
+        "tiny_style": TinyStyle,
     }
 
 

@@ -35,12 +35,16 @@ const FULL: &[&str] = &[
     "tiny_unet",
     "tiny_fpn",
     "tiny_heads",
+    "tiny_convnext",
+    "tiny_style",
 ];
 
 /// The models run by default: every operator the full zoo needs appears in one of them
 /// (HardSigmoid/HardSwish, Clip with input bounds, SiLU as Sigmoid x Mul, Concat/Pad/AveragePool,
 /// residual Adds, ConvTranspose, Resize with folded Shape/Slice/Concat sizes, LeakyRelu,
-/// ReduceMean/ReduceMax, Unsqueeze/Squeeze, several outputs).
+/// ReduceMean/ReduceMax, Unsqueeze/Squeeze, several outputs; channel layer norms as
+/// ReduceMean/Pow/Sqrt, GELU as Erf, InstanceNormalization, group norm, ELU, SELU, Softplus,
+/// Mish, Split).
 const SUBSET: &[&str] = &[
     "mobilenet_v2",
     "mobilenet_v3_small",
@@ -50,6 +54,8 @@ const SUBSET: &[&str] = &[
     "tiny_unet",
     "tiny_fpn",
     "tiny_heads",
+    "tiny_convnext",
+    "tiny_style",
 ];
 
 const OPSETS: &[u32] = &[11, 17];

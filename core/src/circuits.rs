@@ -63,6 +63,7 @@ fn is_one_to_one(op: &Op) -> bool {
         Op::Relu
             | Op::Clip { .. }
             | Op::Sigmoid
+            | Op::Unary(_)
             | Op::Pad(_)
             | Op::MaxPool(_)
             | Op::AveragePool { .. }

@@ -7,7 +7,7 @@
 //! plus every graph output; not constants, reshapes, paddings or identities, and not values
 //! that do not depend on the input.
 
-use super::op::Op;
+use super::op::{Op, normalize_axis};
 use super::padding::effective_kernel;
 use super::receptive_field::ReceptiveField;
 use super::resize::{affine, scales};
@@ -177,6 +177,21 @@ impl Graph {
                     (f, _, _) => f,
                 },
                 Op::MatMul if input_spatial.is_some() => global(),
+                // Over a spatial axis every position feeds the mean; over others (channels in
+                // a layer norm) each position keeps its own field.
+                Op::ReduceMean { axes }
+                    if input_spatial.is_some() && axes.iter().any(|&a| a >= 2) =>
+                {
+                    global()
+                }
+                // A crop of a spatial axis keeps each position's field relative to the input
+                // only up to its offset; taken as global rather than misplaced.
+                Op::Slice { axis, .. }
+                    if input_spatial.is_some()
+                        && normalize_axis(*axis, 4, false).is_ok_and(|a| a >= 2) =>
+                {
+                    global()
+                }
                 Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Concat { .. } | Op::MatMul => {
                     merge(node.inputs.as_slice(), &fields, |v| spatial(v), spatial(&out))
                 }
@@ -184,6 +199,9 @@ impl Graph {
                 | Op::Relu
                 | Op::Clip { .. }
                 | Op::Sigmoid
+                | Op::Unary(_)
+                | Op::ReduceMean { .. }
+                | Op::Slice { .. }
                 | Op::Softmax { .. }
                 | Op::Identity
                 | Op::Pad(_) => input_field,

@@ -22,6 +22,7 @@ use crate::pointwise::{FlexPointwise, pointwise_bias, pointwise_conv2d, pointwis
 use super::op::{MAX_RANK, Op, PadMode, Pool2d, Resize, normalize_axis};
 use super::padding::Padding2d;
 use super::resize::{AxisSampling, sample_axis, scales};
+use super::unary::Unary;
 use super::{HostTensor, Node};
 
 /// An operator ready to run on one device.
@@ -61,6 +62,11 @@ pub(crate) enum Kernel {
         one_pass: bool,
     },
     Sigmoid,
+    Unary(Unary),
+    /// Mean over these logical axes.
+    ReduceMean(Vec<usize>),
+    /// Logical axis, start, end.
+    Slice(i64, usize, usize),
     Add,
     Sub,
     Mul,
@@ -211,6 +217,9 @@ impl Kernel {
                 one_pass: FlexClip::applies(device, *min, *max),
             },
             Op::Sigmoid => Kernel::Sigmoid,
+            Op::Unary(u) => Kernel::Unary(*u),
+            Op::ReduceMean { axes } => Kernel::ReduceMean(axes.clone()),
+            Op::Slice { axis, start, end } => Kernel::Slice(*axis, *start, *end),
             Op::Add => Kernel::Add,
             Op::Sub => Kernel::Sub,
             Op::Mul => Kernel::Mul,
@@ -298,6 +307,14 @@ impl Kernel {
                 }
             }
             Kernel::Sigmoid => sigmoid(x),
+            Kernel::Unary(u) => u.apply(x),
+            Kernel::ReduceMean(axes) => {
+                let offset = MAX_RANK.saturating_sub(rank);
+                axes.iter().fold(x, |x, &a| x.mean_dim(offset + a))
+            }
+            Kernel::Slice(axis, start, end) => {
+                x.narrow(storage_axis(*axis, rank), *start, end.saturating_sub(*start))
+            }
             Kernel::Add | Kernel::Sub | Kernel::Mul | Kernel::Div | Kernel::MatMul => {
                 let y = inputs.next()?;
                 match self {

@@ -25,6 +25,7 @@ mod padding;
 mod receptive_field;
 mod resize;
 mod shape;
+mod unary;
 
 pub use activations::Activations;
 pub use catalogue::LayerInfo;
@@ -42,3 +43,4 @@ pub use padding::{Padding2d, effective_kernel, same_padding};
 pub use receptive_field::{AxisField, ReceptiveField};
 pub use shape::MAX_ELEMENTS;
 pub(crate) use shape::{broadcast, reshape};
+pub use unary::Unary;

@@ -6,6 +6,7 @@
 
 use super::HostTensor;
 use super::padding::Padding2d;
+use super::unary::Unary;
 
 /// The largest tensor rank a graph handles (`[N, C, H, W]`).
 pub const MAX_RANK: usize = 4;
@@ -197,6 +198,8 @@ pub enum Op {
     },
     /// `1 / (1 + exp(-x))`.
     Sigmoid,
+    /// An element-wise function.
+    Unary(Unary),
     /// Two inputs, broadcast: `a + b`.
     Add,
     /// Two inputs, broadcast: `a - b`.
@@ -247,6 +250,22 @@ pub enum Op {
         /// The axis (negative counts from the end).
         axis: i64,
     },
+    /// The mean over `axes` (sorted, distinct, each below the rank), which keep size 1
+    /// (ONNX `ReduceMean` with `keepdims`).
+    ReduceMean {
+        /// The reduced axes.
+        axes: Vec<usize>,
+    },
+    /// Positions `start..end` of `axis` (negative counts from the end); one output of ONNX
+    /// `Split`, or a `Slice` with step 1.
+    Slice {
+        /// The axis.
+        axis: i64,
+        /// The first position kept.
+        start: usize,
+        /// One past the last position kept.
+        end: usize,
+    },
     /// Passes its input through (also ONNX `Dropout` at inference).
     Identity,
 }
@@ -262,6 +281,9 @@ impl Op {
             Op::Relu => "Relu",
             Op::Clip { .. } => "Clip",
             Op::Sigmoid => "Sigmoid",
+            Op::Unary(u) => u.kind(),
+            Op::ReduceMean { .. } => "ReduceMean",
+            Op::Slice { .. } => "Slice",
             Op::Add => "Add",
             Op::Sub => "Sub",
             Op::Mul => "Mul",
@@ -295,10 +317,19 @@ impl Op {
     /// norms, activations, merges, pools, fully connected layers and resizes; not
     /// constants, reshapes, paddings or identities.
     pub fn is_layer(&self) -> bool {
-        !matches!(
-            self,
-            Op::Constant(_) | Op::Flatten { .. } | Op::Reshape { .. } | Op::Pad(_) | Op::Identity
-        )
+        match self {
+            Op::Unary(u) => u.is_layer(),
+            _ => !matches!(
+                self,
+                Op::Constant(_)
+                    | Op::Flatten { .. }
+                    | Op::Reshape { .. }
+                    | Op::Pad(_)
+                    | Op::Identity
+                    | Op::Slice { .. }
+                    | Op::ReduceMean { .. }
+            ),
+        }
     }
 
     /// The rank of the output for inputs of `ranks`, after checking the parameters on their
@@ -355,7 +386,26 @@ impl Op {
                 }
                 Ok(first)
             }
-            Op::Relu | Op::Sigmoid | Op::Identity => Ok(first),
+            Op::Relu | Op::Sigmoid | Op::Unary(_) | Op::Identity => Ok(first),
+            Op::ReduceMean { axes } => {
+                if axes.is_empty() {
+                    return Err("reduces no axis".into());
+                }
+                if axes.windows(2).any(|w| w.first() >= w.get(1)) {
+                    return Err(format!("axes {axes:?} are not sorted and distinct"));
+                }
+                if axes.iter().any(|&a| a >= first) {
+                    return Err(format!("axes {axes:?} outside a rank-{first} input"));
+                }
+                Ok(first)
+            }
+            Op::Slice { axis, start, end } => {
+                normalize_axis(*axis, first, false)?;
+                if start >= end {
+                    return Err(format!("keeps no position ({start}..{end})"));
+                }
+                Ok(first)
+            }
             Op::Add | Op::Sub | Op::Mul | Op::Div => Ok(ranks.iter().copied().max().unwrap_or(0)),
             Op::Concat { axis } => {
                 if ranks.iter().any(|&r| r != first) {

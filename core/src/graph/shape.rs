@@ -43,6 +43,10 @@ pub(crate) enum Signature {
     Channels(usize),
     /// Same shape as the input.
     Same,
+    /// Same shape, with these axes of size 1.
+    Reduce(Vec<usize>),
+    /// Positions `start..end` of the axis.
+    Slice { axis: i64, start: usize, end: usize },
     /// Numpy broadcasting of two inputs.
     Broadcast,
     /// Concatenation along the axis.
@@ -101,8 +105,15 @@ impl Signature {
                 }
             }
             Op::BatchNorm(bn) => Signature::Channels(bn.scale.len()),
-            Op::Relu | Op::Clip { .. } | Op::Sigmoid | Op::Softmax { .. } | Op::Identity => {
-                Signature::Same
+            Op::Relu
+            | Op::Clip { .. }
+            | Op::Sigmoid
+            | Op::Unary(_)
+            | Op::Softmax { .. }
+            | Op::Identity => Signature::Same,
+            Op::ReduceMean { axes } => Signature::Reduce(axes.clone()),
+            Op::Slice { axis, start, end } => {
+                Signature::Slice { axis: *axis, start: *start, end: *end }
             }
             Op::Add | Op::Sub | Op::Mul | Op::Div => Signature::Broadcast,
             Op::Concat { axis } => Signature::Concat(*axis),
@@ -204,6 +215,28 @@ impl Signature {
                 x.to_vec()
             }
             Signature::Same => x.to_vec(),
+            Signature::Reduce(axes) => {
+                let mut out = x.to_vec();
+                for &a in axes {
+                    let slot = out
+                        .get_mut(a)
+                        .ok_or_else(|| format!("axis {a} outside the input {x:?}"))?;
+                    *slot = 1;
+                }
+                out
+            }
+            Signature::Slice { axis, start, end } => {
+                let a = normalize_axis(*axis, x.len(), false)?;
+                let size = x.get(a).copied().unwrap_or(0);
+                if *end > size || start >= end {
+                    return Err(format!("positions {start}..{end} outside axis {a} of {x:?}"));
+                }
+                let mut out = x.to_vec();
+                if let Some(slot) = out.get_mut(a) {
+                    *slot = end - start;
+                }
+                out
+            }
             Signature::Broadcast => {
                 let y: &[usize] = shapes.get(1).copied().unwrap_or(&[]);
                 broadcast(x, y)?

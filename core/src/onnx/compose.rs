@@ -2,7 +2,8 @@
 //! visualization, receptive fields and circuits need nothing new: `HardSigmoid` and
 //! `HardSwish` (MobileNetV3) as scale, shift and clip; `LeakyRelu` as a blend of the input and
 //! its ReLU; `PRelu` likewise with a slope tensor; `Max` and `Min` of values as sums with a
-//! ReLU of the difference; `ReduceMean` and `ReduceMax` over the spatial axes as global pools; and the
+//! ReLU of the difference; `ReduceMean`, `ReduceSum`, `ReduceL2` and `ReduceMax` over the
+//! spatial axes as global pools (the first three over other axes as a mean); and the
 //! layout operators `Unsqueeze`, `Squeeze`, `Transpose` (where it only moves axes of size 1)
 //! and `Cast` to float on values as reshapes or aliases.
 
@@ -11,7 +12,7 @@ use super::attributes::Attributes;
 use super::fold::{squeezed, unsqueezed};
 use super::import::{Importer, Sym};
 use super::proto::{NodeProto, data_type};
-use crate::graph::{HostTensor, Op, Padding2d, Pool2d, ValueId, normalize_axis};
+use crate::graph::{HostTensor, Op, Padding2d, Pool2d, Unary, ValueId, normalize_axis};
 
 impl<'a> Importer<'a> {
     /// Lowers `node` when it is one of this module's operators on a value: `Some` with the
@@ -85,7 +86,7 @@ impl<'a> Importer<'a> {
                 }
                 acc
             }
-            "ReduceMean" | "ReduceMax" => {
+            "ReduceMean" | "ReduceMax" | "ReduceSum" | "ReduceL2" => {
                 let x = self.value(node, attrs, 0)?;
                 let rank = self.graph.rank(x).unwrap_or(0);
                 let axes = match attrs.ints("axes")? {
@@ -106,33 +107,86 @@ impl<'a> Importer<'a> {
                 };
                 axes.sort_unstable();
                 axes.dedup();
-                if rank != 4 || axes != [2, 3] {
-                    return Err(attrs.unsupported(format!(
-                        "reduction over axes {axes:?} of a rank-{rank} value (only the spatial axes [2, 3] of NCHW)"
-                    )));
-                }
+                // The spatial pair of NCHW is a global pool (the built-ins' operator); other
+                // axes (a channel mean in a layer norm) a mean over them.
+                let spatial = rank == 4 && axes == [2, 3];
                 let keep = attrs.int_or("keepdims", 1)? != 0;
-                let pooled_name = if keep { name.to_owned() } else { format!("{name}/pool") };
-                let pool = if op == "ReduceMean" {
-                    Op::GlobalAveragePool
-                } else {
-                    // A max pool over the whole map, whose size must then be known.
-                    let shape = self.shape_for(x, attrs)?;
-                    let (h, w) =
-                        (shape.get(2).copied().unwrap_or(1), shape.get(3).copied().unwrap_or(1));
-                    Op::MaxPool(Pool2d {
-                        kernel: [h, w],
-                        stride: [1, 1],
-                        padding: Padding2d::Valid,
-                        dilation: [1, 1],
-                        ceil_mode: false,
-                    })
+                let reduced_name = if keep { name.to_owned() } else { format!("{name}/reduce") };
+                let reduced = match op {
+                    "ReduceMax" => {
+                        if !spatial {
+                            return Err(attrs.unsupported(format!(
+                                "maximum over axes {axes:?} of a rank-{rank} value (only the spatial axes [2, 3] of NCHW)"
+                            )));
+                        }
+                        // A max pool over the whole map, whose size must then be known.
+                        let shape = self.shape_for(x, attrs)?;
+                        let (h, w) = (
+                            shape.get(2).copied().unwrap_or(1),
+                            shape.get(3).copied().unwrap_or(1),
+                        );
+                        let pool = Op::MaxPool(Pool2d {
+                            kernel: [h, w],
+                            stride: [1, 1],
+                            padding: Padding2d::Valid,
+                            dilation: [1, 1],
+                            ceil_mode: false,
+                        });
+                        self.graph.add_node(&reduced_name, pool, &[x])?
+                    }
+                    "ReduceMean" => self.mean_over(&reduced_name, x, &axes, spatial)?,
+                    _ => {
+                        // A sum is the mean times the number of positions reduced (whose
+                        // sizes must then be known); an L2 norm the root of the sum of squares.
+                        let shape = self.shape_for(x, attrs)?;
+                        let count: usize =
+                            axes.iter().map(|&a| shape.get(a).copied().unwrap_or(1)).product();
+                        let input = if op == "ReduceL2" {
+                            self.graph.add_node(&format!("{name}/square"), Op::Mul, &[x, x])?
+                        } else {
+                            x
+                        };
+                        let mean =
+                            self.mean_over(&format!("{name}/mean"), input, &axes, spatial)?;
+                        let sum_name = if op == "ReduceSum" {
+                            reduced_name.clone()
+                        } else {
+                            format!("{name}/sum")
+                        };
+                        let sum = self.binary_scalar(&sum_name, Op::Mul, mean, count as f32)?;
+                        if op == "ReduceSum" {
+                            sum
+                        } else {
+                            self.unary(&reduced_name, Unary::Sqrt, sum)?
+                        }
+                    }
                 };
-                let pooled = self.graph.add_node(&pooled_name, pool, &[x])?;
                 if keep {
-                    pooled
+                    reduced
+                } else if spatial {
+                    self.graph.add_node(name, Op::Flatten { axis: 1 }, &[reduced])?
                 } else {
-                    self.graph.add_node(name, Op::Flatten { axis: 1 }, &[pooled])?
+                    let shape = self.shape_for(x, attrs)?;
+                    let mut target: Vec<i64> = shape
+                        .iter()
+                        .enumerate()
+                        .filter(|(a, _)| !axes.contains(a))
+                        .map(|(_, &d)| d as i64)
+                        .collect();
+                    if target.is_empty() {
+                        return Err(attrs.unsupported("a reduction to a scalar"));
+                    }
+                    // The batch axis stays "as the input's" so any batch size runs.
+                    if !axes.contains(&0)
+                        && let Some(first) = target.first_mut()
+                    {
+                        *first = 0;
+                    }
+                    self.graph.add_node(
+                        name,
+                        Op::Reshape { shape: target, allow_zero: false },
+                        &[reduced],
+                    )?
                 }
             }
             "Unsqueeze" | "Squeeze" | "Transpose" => {
@@ -217,7 +271,7 @@ impl<'a> Importer<'a> {
     }
 
     /// `x op c` for a scalar constant `c`, as a node called `name`.
-    fn binary_scalar(
+    pub(crate) fn binary_scalar(
         &mut self,
         name: &str,
         op: Op,
@@ -232,8 +286,26 @@ impl<'a> Importer<'a> {
         Ok(self.graph.add_node(name, op, &[x, constant])?)
     }
 
+    /// The mean of `x` over sorted `axes` as a node called `name`: a global pool when they are
+    /// the spatial pair of NCHW (`spatial`).
+    fn mean_over(
+        &mut self,
+        name: &str,
+        x: ValueId,
+        axes: &[usize],
+        spatial: bool,
+    ) -> Result<ValueId, OnnxError> {
+        let op =
+            if spatial { Op::GlobalAveragePool } else { Op::ReduceMean { axes: axes.to_vec() } };
+        Ok(self.graph.add_node(name, op, &[x])?)
+    }
+
     /// The shape of `x`, or an unsupported-node error saying why it is unknown.
-    fn shape_for(&self, x: ValueId, attrs: &Attributes<'_>) -> Result<Vec<usize>, OnnxError> {
+    pub(crate) fn shape_for(
+        &self,
+        x: ValueId,
+        attrs: &Attributes<'_>,
+    ) -> Result<Vec<usize>, OnnxError> {
         self.value_shape(x)
             .map_err(|reason| attrs.unsupported(format!("needs the input's shape: {reason}")))
     }

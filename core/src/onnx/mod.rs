@@ -30,10 +30,13 @@
 mod attributes;
 mod compose;
 mod error;
+mod exponential;
 mod fold;
 mod import;
+mod normalization;
 mod ops;
 pub mod proto;
+mod split;
 pub mod support;
 mod tensor;
 

@@ -30,6 +30,15 @@ impl<'a> Importer<'a> {
         if let Some(sym) = self.compose(node, &attrs, &name)? {
             return self.alias(node, sym);
         }
+        if let Some(sym) = self.compose_exponential(node, &attrs, &name)? {
+            return self.alias(node, sym);
+        }
+        if let Some(sym) = self.compose_normalization(node, &attrs, &name)? {
+            return self.alias(node, sym);
+        }
+        if self.lower_split(node, &attrs, &name)? {
+            return Ok(());
+        }
         let op = match node.op_type.as_str() {
             "Identity" | "Dropout" => {
                 let sym = self.sym(node, &attrs, 0)?;
@@ -41,7 +50,7 @@ impl<'a> Importer<'a> {
             }
             "Conv" => Op::Conv2d(self.conv(node, &attrs)?),
             "ConvTranspose" => Op::ConvTranspose2d(self.conv_transpose(node, &attrs)?),
-            "Shape" | "Gather" | "Slice" | "ConstantOfShape" => {
+            "Shape" | "Gather" | "ConstantOfShape" => {
                 return Err(attrs.unsupported(
                     "on a computed value (only shape computations on constants are folded)",
                 ));

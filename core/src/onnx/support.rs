@@ -22,6 +22,7 @@ pub struct OperatorSupport {
 
 /// Every operator import lowers, alphabetically.
 pub const OPERATORS: &[OperatorSupport] = &[
+    OperatorSupport { name: "Abs", lowering: "Abs (element-wise)", attributes: "", limits: "" },
     OperatorSupport {
         name: "Add",
         lowering: "Add; folded when both inputs are constants",
@@ -45,6 +46,12 @@ pub const OPERATORS: &[OperatorSupport] = &[
         lowering: "an alias (to a float type); folded on constants",
         attributes: "`to`",
         limits: "values are float: a value may be cast only to a float type; constants to float, integer or bool types",
+    },
+    OperatorSupport {
+        name: "Celu",
+        lowering: "Relu, Sub, Div, Exp, Sub, Mul, Add: relu(x) + alpha (exp(min(x, 0) / alpha) - 1)",
+        attributes: "`alpha`",
+        limits: "`alpha` not 0",
     },
     OperatorSupport {
         name: "Clip",
@@ -95,6 +102,14 @@ pub const OPERATORS: &[OperatorSupport] = &[
         limits: "the mask output cannot be read",
     },
     OperatorSupport {
+        name: "Elu",
+        lowering: "Relu, Sub, Exp, Sub, Mul, Add: relu(x) + alpha (exp(min(x, 0)) - 1)",
+        attributes: "`alpha`",
+        limits: "",
+    },
+    OperatorSupport { name: "Erf", lowering: "Erf (element-wise)", attributes: "", limits: "" },
+    OperatorSupport { name: "Exp", lowering: "Exp (element-wise)", attributes: "", limits: "" },
+    OperatorSupport {
         name: "Flatten",
         lowering: "Flatten; folded on constants",
         attributes: "`axis`",
@@ -105,6 +120,12 @@ pub const OPERATORS: &[OperatorSupport] = &[
         lowering: "folded to a constant",
         attributes: "`axis`; constant data and indices",
         limits: "constants only (shape computations); at most 2^20 values beyond the data",
+    },
+    OperatorSupport {
+        name: "Gelu",
+        lowering: "0.5 x (1 + erf(x / sqrt 2)), or with `approximate` = tanh 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))): Mul, Erf or Tanh, Add",
+        attributes: "`approximate` (opset 20)",
+        limits: "",
     },
     OperatorSupport {
         name: "Gemm",
@@ -137,11 +158,24 @@ pub const OPERATORS: &[OperatorSupport] = &[
         limits: "",
     },
     OperatorSupport {
+        name: "InstanceNormalization",
+        lowering: "ReduceMean over the spatial axes, Sub, Mul, ReduceMean, Add, Sqrt, Div, then the per-channel scale (Mul) and bias (Add)",
+        attributes: "`epsilon`; constant scale and bias",
+        limits: "rank 3 or 4",
+    },
+    OperatorSupport {
+        name: "LayerNormalization",
+        lowering: "ReduceMean over `axis` and every later axis, Sub, Mul, ReduceMean, Add, Sqrt, Div, then Mul by the scale and Add of the bias",
+        attributes: "`axis`, `epsilon`; scale and optional bias",
+        limits: "the secondary outputs (mean, inverse deviation) cannot be read",
+    },
+    OperatorSupport {
         name: "LeakyRelu",
         lowering: "alpha x + (1 - alpha) Relu(x): Relu, Mul, Mul, Add",
         attributes: "`alpha`",
         limits: "",
     },
+    OperatorSupport { name: "Log", lowering: "Log (element-wise)", attributes: "", limits: "" },
     OperatorSupport {
         name: "MatMul",
         lowering: "MatMul",
@@ -167,11 +201,18 @@ pub const OPERATORS: &[OperatorSupport] = &[
         limits: "rank at most 4",
     },
     OperatorSupport {
+        name: "Mish",
+        lowering: "x tanh(softplus(x)): Softplus as below, Tanh, Mul",
+        attributes: "",
+        limits: "",
+    },
+    OperatorSupport {
         name: "Mul",
         lowering: "Mul; folded when both inputs are constants",
         attributes: "two inputs, numpy broadcasting",
         limits: "rank at most 4",
     },
+    OperatorSupport { name: "Neg", lowering: "Neg (element-wise)", attributes: "", limits: "" },
     OperatorSupport {
         name: "PRelu",
         lowering: "`Relu(x) + slope * (x - Relu(x))`",
@@ -185,6 +226,24 @@ pub const OPERATORS: &[OperatorSupport] = &[
         limits: "non-negative pads; reflect pads smaller than the axis",
     },
     OperatorSupport {
+        name: "Pow",
+        lowering: "by the exponent: 1 Identity, 2 and 3 Mul, 0.5 Sqrt, -0.5 and -1 Div, else Exp of Mul of Log",
+        attributes: "a constant scalar exponent",
+        limits: "the exponent must be one constant",
+    },
+    OperatorSupport {
+        name: "Reciprocal",
+        lowering: "Div of a constant 1",
+        attributes: "",
+        limits: "",
+    },
+    OperatorSupport {
+        name: "ReduceL2",
+        lowering: "Mul (square), then as ReduceSum, then Sqrt",
+        attributes: "`axes` (attribute or input), `keepdims`",
+        limits: "the value's shape must be known",
+    },
+    OperatorSupport {
         name: "ReduceMax",
         lowering: "MaxPool over the whole map (then Flatten when `keepdims` = 0)",
         attributes: "`axes` (attribute or input), `keepdims`",
@@ -192,9 +251,15 @@ pub const OPERATORS: &[OperatorSupport] = &[
     },
     OperatorSupport {
         name: "ReduceMean",
-        lowering: "GlobalAveragePool (then Flatten when `keepdims` = 0)",
+        lowering: "GlobalAveragePool over the spatial axes [2, 3] of NCHW, else ReduceMean over the axes (then Flatten or Reshape when `keepdims` = 0)",
         attributes: "`axes` (attribute or input), `keepdims`",
-        limits: "only the spatial axes [2, 3] of an NCHW value",
+        limits: "not to a scalar; a Reshape after it needs the value's shape",
+    },
+    OperatorSupport {
+        name: "ReduceSum",
+        lowering: "GlobalAveragePool over the spatial axes of NCHW, else ReduceMean over the axes; then Mul by the number of positions (Flatten or Reshape when `keepdims` = 0)",
+        attributes: "`axes` (attribute or input), `keepdims`",
+        limits: "the value's shape must be known; not to a scalar",
     },
     OperatorSupport { name: "Relu", lowering: "Relu", attributes: "", limits: "" },
     OperatorSupport {
@@ -210,6 +275,12 @@ pub const OPERATORS: &[OperatorSupport] = &[
         limits: "no cubic, no `antialias`, `keep_aspect_ratio_policy` = stretch; output at most 2^28 elements",
     },
     OperatorSupport {
+        name: "Selu",
+        lowering: "gamma (relu(x) + alpha (exp(min(x, 0)) - 1)): as Elu, then Mul",
+        attributes: "`alpha`, `gamma`",
+        limits: "",
+    },
+    OperatorSupport {
         name: "Shape",
         lowering: "folded to a constant",
         attributes: "`start`, `end` (opset 15)",
@@ -218,9 +289,9 @@ pub const OPERATORS: &[OperatorSupport] = &[
     OperatorSupport { name: "Sigmoid", lowering: "Sigmoid", attributes: "", limits: "" },
     OperatorSupport {
         name: "Slice",
-        lowering: "folded to a constant",
+        lowering: "folded to a constant on constants; on a value one Slice per cut axis",
         attributes: "starts, ends, axes, steps (attributes before opset 10, constant inputs after)",
-        limits: "constants only (shape computations)",
+        limits: "on a value: steps of 1, and its shape must be known",
     },
     OperatorSupport {
         name: "Softmax",
@@ -228,6 +299,19 @@ pub const OPERATORS: &[OperatorSupport] = &[
         attributes: "`axis`",
         limits: "before opset 13, only over the last axis",
     },
+    OperatorSupport {
+        name: "Softplus",
+        lowering: "relu(x) + log(1 + exp(-|x|)) (never overflows): Relu, Abs, Neg, Exp, Add, Log, Add",
+        attributes: "",
+        limits: "",
+    },
+    OperatorSupport {
+        name: "Split",
+        lowering: "one Slice per output",
+        attributes: "`axis`; sizes from `split` (attribute before opset 13, constant input after), or equal parts (`num_outputs`, opset 18)",
+        limits: "the value's shape must be known; sizes must cover the axis",
+    },
+    OperatorSupport { name: "Sqrt", lowering: "Sqrt (element-wise)", attributes: "", limits: "" },
     OperatorSupport {
         name: "Squeeze",
         lowering: "Reshape (batch axis kept free); folded on constants",
@@ -240,6 +324,7 @@ pub const OPERATORS: &[OperatorSupport] = &[
         attributes: "two inputs, numpy broadcasting",
         limits: "rank at most 4",
     },
+    OperatorSupport { name: "Tanh", lowering: "Tanh (element-wise)", attributes: "", limits: "" },
     OperatorSupport {
         name: "Transpose",
         lowering: "Reshape where only axes of size 1 move",
