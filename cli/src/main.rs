@@ -3,6 +3,7 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod allocator;
 mod build;
 mod cache;
 mod commands;
@@ -67,6 +68,7 @@ enum Command {
 }
 
 fn main() -> Result<()> {
+    allocator::keep_freed_memory();
     let cli = Cli::parse();
     device::set_request(cli.device)?;
     match cli.command {

@@ -315,3 +315,55 @@ async fn every_page_works_on_the_default_atlas() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
     browser.close().await.unwrap();
 }
+
+/// Every organism of the default atlas: the home page lists the three ImageNet models and the
+/// fashion-cnn with none still being built; each ImageNet model's unit page shows its
+/// examples and top classes; and `/compare?class=` puts the units of all three that are most
+/// correlated with one class side by side, each linking to its unit page.
+#[tokio::test]
+#[ignore = "needs the default atlas with every organism (scripts/default-atlas.sh all)"]
+async fn every_organism_is_browsable_and_compared_by_class() {
+    let _one = serial::exclusive().await;
+    let (_server, browser) = start().await;
+    const IMAGENET: [&str; 3] = ["efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"];
+    visit(&browser, "/", "home").await;
+    let cards = poll(&browser, "the model cards", "const c = [...document.querySelectorAll('.model-card')].map(e => e.dataset.modelCard); return c.length ? c : null;").await;
+    for model in IMAGENET.iter().chain(&["fashion-cnn"]) {
+        assert!(
+            cards.as_array().unwrap().contains(&json!(model)),
+            "{model} not on the home page: {cards}"
+        );
+    }
+    let building = browser
+        .execute("return document.querySelectorAll('[data-building]').length + (document.getElementById('building-note') ? 1 : 0);", Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(building, json!(0), "a model is still marked as being built");
+    for model in IMAGENET {
+        visit(&browser, &format!("/models/{model}/{LAYER}/3"), "unit").await;
+        let seen = poll(&browser, "examples and classes", "const top = document.querySelectorAll('#examples-top .activation').length; const classes = (document.getElementById('top-classes') || {}).textContent || ''; return top >= 4 && classes.trim() ? { top, classes } : null;").await;
+        println!("{model} {LAYER}:3: {seen}");
+        all_images_load(&browser, &format!("{model}'s unit page")).await;
+    }
+    visit(&browser, "/compare?class=espresso", "compare").await;
+    let columns = poll(&browser, "one column per ImageNet model", "const c = [...document.querySelectorAll('.compare-model')]; return c.length >= 3 ? c.map(e => [e.dataset.model, [...e.querySelectorAll('.class-unit a')].map(a => a.getAttribute('href'))]) : null;").await;
+    println!("compare espresso: {columns}");
+    let columns = columns.as_array().unwrap();
+    for model in IMAGENET {
+        let column = columns
+            .iter()
+            .find(|c| c[0] == json!(model))
+            .unwrap_or_else(|| panic!("{model} has no column: {columns:?}"));
+        let links = column[1].as_array().unwrap();
+        assert!(!links.is_empty(), "{model}: no unit for espresso");
+        assert!(
+            links.iter().all(|l| l.as_str().unwrap().contains(&format!("/models/{model}/"))),
+            "{model}: links to another model's units: {links:?}"
+        );
+    }
+    all_images_load(&browser, "compare by class").await;
+    browser.screenshot("default atlas compare espresso").await.unwrap();
+    let errors = browser.console_errors().await.unwrap();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.close().await.unwrap();
+}
