@@ -13,6 +13,7 @@ mod support;
 
 use burn::prelude::*;
 use microscope_core::graph::Op;
+use microscope_core::onnx::proto::{NodeProto, TensorProto};
 use microscope_core::onnx::{self, OnnxError};
 use support::naive::Nd;
 use support::*;
@@ -274,6 +275,10 @@ fn onnx_normalisations_and_reductions_match_loops() {
     }
 }
 
+/// An opset, the nodes and initializers of a model with outputs `a`, `b`, `c`, and the channel
+/// range each output should hold.
+type SplitCase = (i64, Vec<NodeProto>, Vec<TensorProto>, [(usize, usize); 3]);
+
 #[test]
 fn onnx_split_and_slice_of_values_cut_the_axis() {
     let x = Nd::new(&[2, 6, 3, 4], noise(144, 5));
@@ -286,7 +291,7 @@ fn onnx_split_and_slice_of_values_cut_the_axis() {
     };
     // Opset 11: sizes as an attribute; 13: as an input; 18: equal parts by num_outputs
     // (the last smaller).
-    let cases: Vec<(i64, Vec<_>, Vec<_>, [(usize, usize); 3])> = vec![
+    let cases: Vec<SplitCase> = vec![
         (
             11,
             vec![node(
