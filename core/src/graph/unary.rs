@@ -76,16 +76,18 @@ mod tests {
     fn every_function_names_its_onnx_operator_and_computes_it() {
         let device = Default::default();
         let values = [-1.5f32, -0.25, 0.0, 0.5, 2.0];
+        // erf of those values, from tables (Abramowitz and Stegun, table 7.1).
+        let erf = [-0.966_105_1f32, -0.276_326_4, 0.0, 0.520_499_9, 0.995_322_3];
         let x = Tensor::<4>::from_data(TensorData::new(values.to_vec(), [1, 1, 1, 5]), &device);
         for u in Unary::ALL {
             assert_eq!(Unary::from_kind(u.kind()), Some(u));
             let got: Vec<f32> = u.apply(x.clone()).into_data().try_to_vec::<f32>().unwrap();
-            for (&v, g) in values.iter().zip(got) {
+            for ((&v, &erf), g) in values.iter().zip(&erf).zip(got) {
                 let want = match u {
                     Unary::Exp => v.exp(),
                     Unary::Log => v.ln(),
                     Unary::Sqrt => v.sqrt(),
-                    Unary::Erf => erf(v),
+                    Unary::Erf => erf,
                     Unary::Tanh => v.tanh(),
                     Unary::Abs => v.abs(),
                     Unary::Neg => -v,
@@ -97,17 +99,5 @@ mod tests {
             }
         }
         assert_eq!(Unary::from_kind("Sigmoid"), None);
-    }
-
-    /// Abramowitz and Stegun 7.1.26 (error below 1.5e-7), an independent reference.
-    fn erf(x: f32) -> f32 {
-        let x = f64::from(x);
-        let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
-        let poly = t
-            * (0.254_829_592
-                + t * (-0.284_496_736
-                    + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
-        let y = 1.0 - poly * (-x * x).exp();
-        (if x < 0.0 { -y } else { y }) as f32
     }
 }
