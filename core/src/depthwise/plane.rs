@@ -98,10 +98,18 @@ pub fn add_input_grad(
                 continue;
             };
             for ((kw, &(ow_start, ow_end)), &tap) in columns.iter().enumerate().zip(taps) {
+                // A tap no output column reaches has an empty range, whose start may lie
+                // left of the input.
+                if ow_start >= ow_end {
+                    continue;
+                }
                 let Some(go) = go_row.get(ow_start..ow_end) else {
                     continue;
                 };
-                let iw_start = ow_start * stride_w + kw * dilation_w - pad_left;
+                let Some(iw_start) = (ow_start * stride_w + kw * dilation_w).checked_sub(pad_left)
+                else {
+                    continue;
+                };
                 if phases == 1 && stride_w > 1 {
                     let Some(gi) = row.get_mut(iw_start..) else {
                         continue;
@@ -196,10 +204,18 @@ pub fn convolve(
                 continue;
             };
             for ((kw, &(ow_start, ow_end)), &tap) in columns.iter().enumerate().zip(taps) {
+                // A tap no output column reaches has an empty range, whose start may lie
+                // left of the input.
+                if ow_start >= ow_end {
+                    continue;
+                }
                 let Some(out) = out_row.get_mut(ow_start..ow_end) else {
                     continue;
                 };
-                let iw_start = ow_start * stride_w + kw * dilation_w - pad_left;
+                let Some(iw_start) = (ow_start * stride_w + kw * dilation_w).checked_sub(pad_left)
+                else {
+                    continue;
+                };
                 let start = (iw_start % phases) * cols + iw_start / phases;
                 let Some(values) = row.get(start..start + out.len()) else {
                     continue;
