@@ -49,6 +49,43 @@ impl PlaneGeometry {
         let end = (input + pad).saturating_sub(offset).div_ceil(stride).min(output);
         (start.min(end), end)
     }
+
+    /// The taps of `axis` that some output position reaches, each with its output range and the
+    /// input position the first of those outputs reads; taps that land only in padding are left
+    /// out (their range is empty, and its start may lie before the input).
+    fn reaches(&self, axis: usize) -> Vec<Reach> {
+        let (Some(&taps), Some(&stride), Some(&dilation), Some(&pad)) = (
+            self.kernel.get(axis),
+            self.stride.get(axis),
+            self.dilation.get(axis),
+            self.pad_begin.get(axis),
+        ) else {
+            return Vec::new();
+        };
+        let (stride, dilation) = (stride.max(1), dilation.max(1));
+        (0..taps)
+            .filter_map(|tap| {
+                let (start, end) = self.valid_outputs(axis, tap);
+                let first_input = (start * stride + tap * dilation).checked_sub(pad)?;
+                (start < end).then_some(Reach { tap, outputs: start..end, first_input })
+            })
+            .collect()
+    }
+}
+
+/// One tap of one axis: the output positions whose window places it inside the input, and the
+/// input position it reads for the first of them (each later output reads `stride` further).
+struct Reach {
+    tap: usize,
+    outputs: std::ops::Range<usize>,
+    first_input: usize,
+}
+
+/// The row taps that reach output row `oh`, each with the input row it reads there.
+fn taps_at(rows: &[Reach], oh: usize, stride: usize) -> impl Iterator<Item = (usize, usize)> {
+    rows.iter()
+        .filter(move |r| r.outputs.contains(&oh))
+        .map(move |r| (r.tap, r.first_input + (oh - r.outputs.start) * stride))
 }
 
 /// Adds one plane's input gradient to `grad_input` (`[H, W]`, row-major; zero it first for the
@@ -64,16 +101,13 @@ pub fn add_input_grad(
 ) {
     let [in_h, in_w] = geometry.input;
     let [_, out_w] = geometry.output;
-    let [kernel_h, kernel_w] = geometry.kernel;
+    let kernel_w = geometry.kernel[1];
     let [stride_h, stride_w] = geometry.stride.map(|s| s.max(1));
-    let [dilation_h, dilation_w] = geometry.dilation.map(|d| d.max(1));
-    let [pad_top, pad_left] = geometry.pad_begin;
     if in_w == 0 || out_w == 0 || kernel_w == 0 {
         return;
     }
-    let rows: Vec<(usize, usize)> = (0..kernel_h).map(|k| geometry.valid_outputs(0, k)).collect();
-    let columns: Vec<(usize, usize)> =
-        (0..kernel_w).map(|k| geometry.valid_outputs(1, k)).collect();
+    let rows = geometry.reaches(0);
+    let columns = geometry.reaches(1);
     // With a column stride, each tap writes every `stride_w`-th column. For wide windows,
     // accumulate into a scratch plane whose rows hold the columns of each phase
     // (`iw % stride_w`) contiguously, so that the inner loop stays a contiguous multiply-add,
@@ -86,30 +120,20 @@ pub fn add_input_grad(
     let target: &mut [f32] = if phases > 1 { &mut scratch } else { &mut *grad_input };
 
     for (oh, go_row) in grad_output.chunks_exact(out_w).enumerate() {
-        for ((kh, &(oh_start, oh_end)), taps) in
-            rows.iter().enumerate().zip(weight.chunks_exact(kernel_w))
-        {
-            if oh < oh_start || oh >= oh_end {
-                continue;
-            }
-            // In range by construction of `rows`.
-            let ih = oh * stride_h + kh * dilation_h - pad_top;
-            let Some(row) = target.get_mut(ih * row_len..(ih + 1) * row_len) else {
+        for (row_tap, ih) in taps_at(&rows, oh, stride_h) {
+            let (Some(row), Some(taps)) = (
+                target.get_mut(ih * row_len..(ih + 1) * row_len),
+                weight.get(row_tap * kernel_w..(row_tap + 1) * kernel_w),
+            ) else {
                 continue;
             };
-            for ((kw, &(ow_start, ow_end)), &tap) in columns.iter().enumerate().zip(taps) {
-                // A tap no output column reaches has an empty range, whose start may lie
-                // left of the input.
-                if ow_start >= ow_end {
-                    continue;
-                }
-                let Some(go) = go_row.get(ow_start..ow_end) else {
-                    continue;
-                };
-                let Some(iw_start) = (ow_start * stride_w + kw * dilation_w).checked_sub(pad_left)
+            for column in &columns {
+                let (Some(go), Some(&tap)) =
+                    (go_row.get(column.outputs.clone()), taps.get(column.tap))
                 else {
                     continue;
                 };
+                let iw_start = column.first_input;
                 if phases == 1 && stride_w > 1 {
                     let Some(gi) = row.get_mut(iw_start..) else {
                         continue;
@@ -162,16 +186,13 @@ pub fn convolve(
 ) {
     let [in_h, in_w] = geometry.input;
     let [_, out_w] = geometry.output;
-    let [kernel_h, kernel_w] = geometry.kernel;
+    let kernel_w = geometry.kernel[1];
     let [stride_h, stride_w] = geometry.stride.map(|s| s.max(1));
-    let [dilation_h, dilation_w] = geometry.dilation.map(|d| d.max(1));
-    let [pad_top, pad_left] = geometry.pad_begin;
     if in_w == 0 || out_w == 0 || kernel_w == 0 {
         return;
     }
-    let rows: Vec<(usize, usize)> = (0..kernel_h).map(|k| geometry.valid_outputs(0, k)).collect();
-    let columns: Vec<(usize, usize)> =
-        (0..kernel_w).map(|k| geometry.valid_outputs(1, k)).collect();
+    let rows = geometry.reaches(0);
+    let columns = geometry.reaches(1);
     let phases = stride_w;
     let cols = in_w.div_ceil(phases);
     let row_len = phases * cols;
@@ -192,30 +213,20 @@ pub fn convolve(
 
     for (oh, out_row) in output.chunks_exact_mut(out_w).enumerate() {
         out_row.fill(bias);
-        for ((kh, &(oh_start, oh_end)), taps) in
-            rows.iter().enumerate().zip(weight.chunks_exact(kernel_w))
-        {
-            if oh < oh_start || oh >= oh_end {
-                continue;
-            }
-            // In range by construction of `rows`.
-            let ih = oh * stride_h + kh * dilation_h - pad_top;
-            let Some(row) = source.get(ih * row_len..(ih + 1) * row_len) else {
+        for (row_tap, ih) in taps_at(&rows, oh, stride_h) {
+            let (Some(row), Some(taps)) = (
+                source.get(ih * row_len..(ih + 1) * row_len),
+                weight.get(row_tap * kernel_w..(row_tap + 1) * kernel_w),
+            ) else {
                 continue;
             };
-            for ((kw, &(ow_start, ow_end)), &tap) in columns.iter().enumerate().zip(taps) {
-                // A tap no output column reaches has an empty range, whose start may lie
-                // left of the input.
-                if ow_start >= ow_end {
-                    continue;
-                }
-                let Some(out) = out_row.get_mut(ow_start..ow_end) else {
-                    continue;
-                };
-                let Some(iw_start) = (ow_start * stride_w + kw * dilation_w).checked_sub(pad_left)
+            for column in &columns {
+                let (Some(out), Some(&tap)) =
+                    (out_row.get_mut(column.outputs.clone()), taps.get(column.tap))
                 else {
                     continue;
                 };
+                let iw_start = column.first_input;
                 let start = (iw_start % phases) * cols + iw_start / phases;
                 let Some(values) = row.get(start..start + out.len()) else {
                     continue;
