@@ -278,12 +278,17 @@ impl<'a> Importer<'a> {
         x: ValueId,
         c: f32,
     ) -> Result<ValueId, OnnxError> {
-        let constant = self.graph.add_node(
+        let constant = self.scalar(name, c)?;
+        Ok(self.graph.add_node(name, op, &[x, constant])?)
+    }
+
+    /// The scalar `c` as a constant value named `const.{name}`.
+    pub(crate) fn scalar(&mut self, name: &str, c: f32) -> Result<ValueId, OnnxError> {
+        Ok(self.graph.add_node(
             &format!("const.{name}"),
             Op::Constant(HostTensor::scalar(c)),
             &[],
-        )?;
-        Ok(self.graph.add_node(name, op, &[x, constant])?)
+        )?)
     }
 
     /// The mean of `x` over sorted `axes` as a node called `name`: a global pool when they are

@@ -8,7 +8,7 @@ use super::OnnxError;
 use super::attributes::Attributes;
 use super::import::{Importer, Sym};
 use super::proto::NodeProto;
-use crate::graph::{HostTensor, Op, Unary, ValueId};
+use crate::graph::{Op, Unary, ValueId};
 
 impl<'a> Importer<'a> {
     /// Lowers `node` when it is one of this module's operators: `Some` with the value it
@@ -130,15 +130,6 @@ impl<'a> Importer<'a> {
     /// `f(x)` as a node called `name`.
     pub(crate) fn unary(&mut self, name: &str, f: Unary, x: ValueId) -> Result<ValueId, OnnxError> {
         Ok(self.graph.add_node(name, Op::Unary(f), &[x])?)
-    }
-
-    /// The scalar `c` as a value.
-    fn scalar(&mut self, name: &str, c: f32) -> Result<ValueId, OnnxError> {
-        Ok(self.graph.add_node(
-            &format!("const.{name}"),
-            Op::Constant(HostTensor::scalar(c)),
-            &[],
-        )?)
     }
 
     /// `log(1 + exp(x))` as `relu(x) + log(1 + exp(-|x|))`, which never overflows.
