@@ -5,8 +5,9 @@
 //! many times; with glibc's defaults a third of its time went to page faults and zeroing
 //! (BENCHMARKS.md, "The C allocator"). The cost: the process keeps its peak heap until it exits.
 //!
-//! The one `unsafe` call of the workspace: `mallopt` is a plain C function taking two integers,
-//! called before any other thread exists.
+//! The CLI's one `unsafe` call (core's `pointwise::product`, calling `gemm`, is the workspace's
+//! other): `mallopt` is a plain C function taking two integers, called before any other thread
+//! exists.
 
 /// Sets glibc's `M_MMAP_MAX` to 0 (no allocation is served by its own mapping) and
 /// `M_TRIM_THRESHOLD` to its largest value, 2 GiB (freed heap is kept), unless the environment already sets

@@ -124,13 +124,21 @@ fn forward(
     let x = x.to_contiguous();
     let xs: &[f32] = x.storage();
     let (in_plane, out_plane, tap_count) = (in_h * in_w, out_h * out_w, kernel_h * kernel_w);
-    let mut out = vec![0.0f32; batch * channels * out_plane];
+    let mut out = zeros(batch * channels * out_plane);
     if in_plane > 0 && out_plane > 0 && tap_count > 0 {
+        let arch = pulp::Arch::new();
         let plane = |scratch: &mut Vec<f32>, (index, (y, x)): (usize, (&mut [f32], &[f32]))| {
             let c = index % channels;
             let b = biases.get(c).copied().unwrap_or(0.0);
             if let Some(w) = taps.get(c * tap_count..(c + 1) * tap_count) {
-                convolve(y, x, w, b, &geometry, scratch);
+                arch.dispatch(Forward {
+                    output: y,
+                    input: x,
+                    weight: w,
+                    bias: b,
+                    geometry: &geometry,
+                    scratch,
+                });
             }
         };
         #[cfg(not(target_arch = "wasm32"))]
@@ -182,12 +190,18 @@ fn input_grad(
     let taps: &[f32] = weight.storage();
     let grads: &[f32] = output_grad.storage();
     let (in_plane, out_plane, tap_count) = (in_h * in_w, out_h * out_w, kernel_h * kernel_w);
-    let mut grad = vec![0.0f32; batch * channels * in_plane];
+    let mut grad = zeros(batch * channels * in_plane);
     if in_plane > 0 && out_plane > 0 && tap_count > 0 {
+        let arch = pulp::Arch::new();
         let plane = |(index, (gi, go)): (usize, (&mut [f32], &[f32]))| {
             let c = index % channels;
             if let Some(w) = taps.get(c * tap_count..(c + 1) * tap_count) {
-                add_input_grad(gi, go, w, &geometry);
+                arch.dispatch(InputGrad {
+                    grad_input: gi,
+                    grad_output: go,
+                    weight: w,
+                    geometry: &geometry,
+                });
             }
         };
         #[cfg(not(target_arch = "wasm32"))]
@@ -202,4 +216,57 @@ fn input_grad(
         grad.chunks_mut(in_plane).zip(grads.chunks(out_plane)).enumerate().for_each(plane);
     }
     Some(FlexTensor::from_data(TensorData::new(grad, [batch, channels, in_h, in_w])))
+}
+
+/// One plane's [`convolve`], through `pulp`'s dispatch: compiled for the widest vectors the CPU
+/// has (AVX2 on most x86 machines; the build's baseline is SSE2), chosen at run time. The
+/// kernel is inlined into this call, so the same loops vectorise wider, in the same order (the
+/// sums do not change).
+struct Forward<'a> {
+    output: &'a mut [f32],
+    input: &'a [f32],
+    weight: &'a [f32],
+    bias: f32,
+    geometry: &'a PlaneGeometry,
+    scratch: &'a mut Vec<f32>,
+}
+
+impl pulp::WithSimd for Forward<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        convolve(self.output, self.input, self.weight, self.bias, self.geometry, self.scratch);
+    }
+}
+
+/// One plane's [`add_input_grad`], through `pulp`'s dispatch as [`Forward`] is.
+struct InputGrad<'a> {
+    grad_input: &'a mut [f32],
+    grad_output: &'a [f32],
+    weight: &'a [f32],
+    geometry: &'a PlaneGeometry,
+}
+
+impl pulp::WithSimd for InputGrad<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        add_input_grad(self.grad_input, self.grad_output, self.weight, self.geometry);
+    }
+}
+
+/// `len` zeros, written by all cores natively: a fresh buffer of the heap the allocator reuses
+/// is not zero already, and one core zeroing a batch's output kept the others waiting.
+fn zeros(len: usize) -> Vec<f32> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::prelude::*;
+        let mut out = Vec::with_capacity(len);
+        out.par_extend(rayon::iter::repeat_n(0.0f32, len));
+        out
+    }
+    #[cfg(target_arch = "wasm32")]
+    vec![0.0f32; len]
 }

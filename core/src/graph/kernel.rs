@@ -17,7 +17,7 @@ use burn::tensor::ops::{
 
 use crate::clip::{FlexClip, clip};
 use crate::depthwise::{FlexDepthwise, depthwise_conv2d};
-use crate::pointwise::{FlexPointwise, pointwise_bias, pointwise_conv2d, pointwise_weight};
+use crate::pointwise::{FlexPointwise, pointwise_conv2d};
 
 use super::op::{MAX_RANK, Op, PadMode, Pool2d, Resize, normalize_axis};
 use super::padding::Padding2d;
@@ -284,11 +284,7 @@ impl Kernel {
                     ConvPath::Depthwise => {
                         depthwise_conv2d(x, weight.clone(), bias.clone(), options)
                     }
-                    ConvPath::Pointwise => pointwise_conv2d(
-                        x,
-                        pointwise_weight(weight.clone()),
-                        bias.clone().map(pointwise_bias),
-                    ),
+                    ConvPath::Pointwise => pointwise_conv2d(x, weight.clone(), bias.clone()),
                     ConvPath::Generic => conv2d(x, weight.clone(), bias.clone(), options),
                 }
             }

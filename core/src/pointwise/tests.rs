@@ -6,7 +6,7 @@ use burn::tensor::Distribution;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 
-use super::{FlexPointwise, pointwise_bias, pointwise_conv2d, pointwise_weight};
+use super::{FlexPointwise, pointwise_conv2d};
 
 /// Largest absolute difference between two tensors, relative to the larger's largest value.
 fn relative_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
@@ -29,7 +29,7 @@ fn check(input: [usize; 4], c_out: usize, with_bias: bool) {
 
     let bias = with_bias.then(|| b0.clone());
     let want = conv2d(x0.clone(), w0.clone(), bias.clone(), options.clone());
-    let got = pointwise_conv2d(x0.clone(), pointwise_weight(w0.clone()), bias.map(pointwise_bias));
+    let got = pointwise_conv2d(x0.clone(), w0.clone(), bias);
     assert!(relative_diff(want.clone(), got) < 1e-5, "forward");
 
     // With autodiff: an objective that weighs every output differently, every input tracked.
@@ -40,7 +40,7 @@ fn check(input: [usize; 4], c_out: usize, with_bias: bool) {
         let b = b0.clone().autodiff().require_grad();
         let bias = with_bias.then(|| b.clone());
         let y = if ours {
-            pointwise_conv2d(x.clone(), pointwise_weight(w.clone()), bias.map(pointwise_bias))
+            pointwise_conv2d(x.clone(), w.clone(), bias)
         } else {
             conv2d(x.clone(), w.clone(), bias, options.clone())
         };
@@ -86,7 +86,7 @@ fn pointwise_input_gradient_without_weight_gradient() {
         let x = x0.clone().autodiff().require_grad();
         let (w, b) = (w0.clone().autodiff(), b0.clone().autodiff());
         let y = if ours {
-            pointwise_conv2d(x.clone(), pointwise_weight(w), Some(pointwise_bias(b)))
+            pointwise_conv2d(x.clone(), w, Some(b))
         } else {
             conv2d(x.clone(), w, Some(b), options.clone())
         };
