@@ -28,15 +28,17 @@ struct NoBias;
 type Kept = (Option<NodeId>, NodeId);
 
 /// Registers the gradients of the input (the inner backend's kernel) and of the weight (burn's
-/// generic one) for those of `[input, weight]` that ask for one: the part both backward steps
-/// share.
+/// generic one) for those of `[input, weight]` that ask for one, from what the forward pass
+/// kept: the part both backward steps share.
 fn register_x_and_weight<B: Backend + PointwiseConv>(
     [x_id, weight_id]: [Option<NodeId>; 2],
-    x: Option<B::FloatTensorPrimitive>,
-    weight: B::FloatTensorPrimitive,
+    (x_state, weight_state): Kept,
     grad: B::FloatTensorPrimitive,
     grads: &mut Gradients,
+    checkpointer: &mut Checkpointer,
 ) {
+    let x = x_state.map(|s| checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(s));
+    let weight = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight_state);
     if let Some(id) = x_id {
         grads.register::<B>(id, B::pointwise_conv2d_x_backward(weight.clone(), grad.clone()));
     }
@@ -58,15 +60,6 @@ fn bias_grad<B: Backend>(grad: B::FloatTensorPrimitive) -> B::FloatTensorPrimiti
     B::float_reshape(summed, Shape::new([c]))
 }
 
-/// Reads back what [`keep`] kept.
-fn retrieve<B: Backend>(
-    (x_state, weight_state): Kept,
-    checkpointer: &mut Checkpointer,
-) -> (Option<B::FloatTensorPrimitive>, B::FloatTensorPrimitive) {
-    let x = x_state.map(|s| checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(s));
-    (x, checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight_state))
-}
-
 impl<B: Backend + PointwiseConv> Backward<B, 3> for WithBias {
     type State = Kept;
 
@@ -78,12 +71,11 @@ impl<B: Backend + PointwiseConv> Backward<B, 3> for WithBias {
     ) {
         let [node_x, node_weight, node_bias] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
-        let (x, weight) = retrieve::<B>(ops.state, checkpointer);
         if let Some(node) = node_bias {
             grads.register::<B>(node.id, bias_grad::<B>(grad.clone()));
         }
         let ids = [node_x.map(|n| n.id), node_weight.map(|n| n.id)];
-        register_x_and_weight::<B>(ids, x, weight, grad, grads);
+        register_x_and_weight::<B>(ids, ops.state, grad, grads, checkpointer);
     }
 }
 
@@ -98,9 +90,8 @@ impl<B: Backend + PointwiseConv> Backward<B, 2> for NoBias {
     ) {
         let [node_x, node_weight] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
-        let (x, weight) = retrieve::<B>(ops.state, checkpointer);
         let ids = [node_x.map(|n| n.id), node_weight.map(|n| n.id)];
-        register_x_and_weight::<B>(ids, x, weight, grad, grads);
+        register_x_and_weight::<B>(ids, ops.state, grad, grads, checkpointer);
     }
 }
 
